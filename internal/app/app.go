@@ -1,0 +1,257 @@
+// Package app builds signalpipe's stages from config and runs them: topic
+// checks, one transactional consumer group per stage (and per destination,
+// so one platform's outage never slows another), restart with backoff when a
+// session fails, and an ordered, bounded shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/signalpipe/signalpipe/internal/config"
+	"github.com/signalpipe/signalpipe/internal/deliver"
+	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/ingest"
+	"github.com/signalpipe/signalpipe/internal/kafkax"
+	"github.com/signalpipe/signalpipe/internal/process"
+	"github.com/signalpipe/signalpipe/internal/schema"
+)
+
+// Stage names for --stages.
+const (
+	StageIngest  = "ingest"
+	StageProcess = "process"
+	StageDeliver = "deliver"
+)
+
+// AllStages lists the stages in pipeline order.
+var AllStages = []string{StageIngest, StageProcess, StageDeliver}
+
+// Options are the app's dependencies; zero values pick the real ones.
+type Options struct {
+	Logger     *slog.Logger
+	Clock      func() time.Time
+	HTTPClient *http.Client
+	Getenv     func(string) string
+	// Stages to run; empty runs all.
+	Stages []string
+	// OnCommit, if set, is told of every committed batch per stage.
+	OnCommit func(stage string, consumed, produced int)
+}
+
+// App is a configured pipeline.
+type App struct {
+	cfg    config.Config
+	opts   Options
+	log    *slog.Logger
+	topics kafkax.Topics
+	dests  []destination.Destination
+	routes []process.Route
+	dec    *ingest.Decoder
+}
+
+// New builds the pipeline: it reads secrets from the environment and
+// compiles the schemas, but connects to nothing yet.
+func New(cfg config.Config, o Options) (*App, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if len(o.Stages) == 0 {
+		o.Stages = AllStages
+	}
+	for _, s := range o.Stages {
+		if !slices.Contains(AllStages, s) {
+			return nil, fmt.Errorf("unknown stage %q (stages: ingest, process, deliver)", s)
+		}
+	}
+	a := &App{cfg: cfg, opts: o, log: o.Logger, topics: cfg.Kafka.Topics()}
+	if m := cfg.Destinations.Meta; m != nil {
+		mc := *m
+		a.routes = append(a.routes, process.Route{Destination: mc.Name, Accepts: func(ev *event.Event) bool { return mc.Accepts(ev.EventName) }})
+		if a.runs(StageDeliver) {
+			d, err := meta.New(mc, o.Getenv(mc.AccessTokenEnv), o.HTTPClient)
+			if err != nil {
+				return nil, fmt.Errorf("destinations.meta.%w", err)
+			}
+			a.dests = append(a.dests, d)
+		}
+	}
+	if a.runs(StageIngest) {
+		v, err := schema.New()
+		if err != nil {
+			return nil, fmt.Errorf("compiling schemas: %w", err)
+		}
+		a.dec = ingest.NewDecoder(v, ingest.DecodeOptions{MaxRecordBytes: cfg.Ingest.MaxRecordBytes, MaxFutureSkew: cfg.Ingest.MaxFutureSkew})
+	}
+	return a, nil
+}
+
+func (a *App) runs(stage string) bool { return slices.Contains(a.opts.Stages, stage) }
+
+// Topics returns the topics this pipeline writes and reads, besides inputs.
+func (a *App) Topics() []kafkax.TopicSpec {
+	p := a.cfg.Kafka.Partitions
+	specs := []kafkax.TopicSpec{
+		{Name: a.topics.Events(), Partitions: p},
+		{Name: a.topics.DLQ(), Partitions: p},
+		{Name: a.topics.Outcomes(), Partitions: p},
+	}
+	for _, r := range a.routes {
+		specs = append(specs, kafkax.TopicSpec{Name: a.topics.Out(r.Destination), Partitions: p})
+	}
+	return specs
+}
+
+// Run runs the configured stages until ctx is cancelled, then lets the
+// batches in hand finish (bounded by deliver.shutdown_timeout) and returns.
+func (a *App) Run(ctx context.Context) error {
+	base, err := a.cfg.Kafka.ClientOpts()
+	if err != nil {
+		return err
+	}
+	base = append(base, kgo.WithLogger(kafkax.Logger(a.log)))
+	if err := a.ensureTopics(ctx, base); err != nil {
+		return err
+	}
+	defer func() {
+		for _, d := range a.dests {
+			_ = d.Close()
+		}
+	}()
+	var wg sync.WaitGroup
+	run := func(name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.superviseStage(ctx, base, name, group, topics, reset, poll, linger, h)
+		}()
+	}
+	k := a.cfg.Kafka
+	inputReset := kgo.NewOffset().AtStart()
+	if k.StartFrom == "latest" {
+		inputReset = kgo.NewOffset().AtEnd()
+	}
+	if a.runs(StageIngest) {
+		st := ingest.NewStage(a.dec, a.topics, a.cfg.SourceOf, a.opts.Clock)
+		run(StageIngest, k.GroupPrefix+"-ingest", a.cfg.InputTopics(), inputReset, a.cfg.Ingest.PollRecords, 0, st.Handle)
+	}
+	if a.runs(StageProcess) {
+		st := process.New(a.routes, a.topics, a.opts.Clock)
+		run(StageProcess, k.GroupPrefix+"-process", []string{a.topics.Events()}, kgo.NewOffset().AtStart(), a.cfg.Ingest.PollRecords, 0, st.Handle)
+	}
+	for _, d := range a.dests {
+		st := deliver.New(d, a.topics, a.deliverConfig(d), a.opts.Clock, a.log)
+		lim := d.Limits()
+		poll := lim.MaxBatch * a.deliverConfig(d).Concurrency
+		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, a.linger(d), st.Handle)
+	}
+	a.log.Info("pipeline running", "stages", a.opts.Stages, "inputs", a.cfg.InputTopics(), "brokers", k.Brokers)
+	wg.Wait()
+	return nil
+}
+
+func (a *App) deliverConfig(d destination.Destination) deliver.Config {
+	c := deliver.Config{
+		InitialBackoff:  a.cfg.Deliver.InitialBackoff,
+		MaxBackoff:      a.cfg.Deliver.MaxBackoff,
+		MaxRetryElapsed: a.cfg.Deliver.MaxRetryElapsed,
+		Concurrency:     1,
+	}
+	if m := a.cfg.Destinations.Meta; m != nil && m.Name == d.Name() {
+		c.Concurrency = m.Concurrency
+	}
+	return c
+}
+
+func (a *App) linger(d destination.Destination) time.Duration {
+	if m := a.cfg.Destinations.Meta; m != nil && m.Name == d.Name() {
+		return m.Linger
+	}
+	return 0
+}
+
+func (a *App) ensureTopics(ctx context.Context, base []kgo.Opt) error {
+	cl, err := kgo.NewClient(base...)
+	if err != nil {
+		return fmt.Errorf("connecting to kafka: %w", err)
+	}
+	defer cl.Close()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := kafkax.EnsureTopics(tctx, cl, a.cfg.Kafka.ReplicationFactor, a.cfg.Kafka.CreateTopics, a.Topics()...); err != nil {
+		return fmt.Errorf("checking topics on %v: %w", a.cfg.Kafka.Brokers, err)
+	}
+	var inputs []kafkax.TopicSpec
+	for _, t := range a.cfg.InputTopics() {
+		inputs = append(inputs, kafkax.TopicSpec{Name: t, Partitions: a.cfg.Kafka.Partitions})
+	}
+	if a.runs(StageIngest) {
+		if err := kafkax.EnsureTopics(tctx, cl, a.cfg.Kafka.ReplicationFactor, a.cfg.Kafka.CreateTopics, inputs...); err != nil {
+			return fmt.Errorf("checking input topics: %w", err)
+		}
+	}
+	return nil
+}
+
+// superviseStage runs one stage's transactional loop, and builds a new
+// session after a failure, with backoff, until ctx ends.
+func (a *App) superviseStage(ctx context.Context, base []kgo.Opt, name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler) {
+	k := a.cfg.Kafka
+	backoff := time.Second
+	for ctx.Err() == nil {
+		opts := append(slices.Clone(base),
+			kgo.ConsumerGroup(group),
+			kgo.ConsumeTopics(topics...),
+			kgo.ConsumeResetOffset(reset),
+			kgo.TransactionalID(k.GroupPrefix+"-"+name+"-"+k.InstanceID),
+			kgo.TransactionTimeout(k.TransactionTimeout),
+			kgo.SessionTimeout(k.SessionTimeout),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+			kgo.FetchMaxWait(250*time.Millisecond),
+			kgo.MaxBufferedRecords(max(poll*4, 10000)),
+		)
+		sess, err := kgo.NewGroupTransactSession(opts...)
+		if err == nil {
+			loop := &kafkax.TransactLoop{
+				Name: name, Session: sess, PollRecords: poll, Linger: linger, Handle: h,
+				ShutdownTimeout: a.cfg.Deliver.ShutdownTimeout, EndTimeout: k.TransactionTimeout,
+				AbortBackoff: a.cfg.Deliver.InitialBackoff, Logger: a.log,
+			}
+			if a.opts.OnCommit != nil {
+				loop.OnCommit = func(c, p int) { a.opts.OnCommit(name, c, p) }
+			}
+			err = loop.Run(ctx)
+			sess.Close()
+			if err == nil {
+				return
+			}
+		}
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return
+		}
+		a.log.Error("stage failed; starting a new session", "stage", name, "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}

@@ -1,0 +1,315 @@
+// Package config is signalpipe's typed configuration: strict YAML decoding
+// (unknown keys are errors), named defaults, and Validate, which names the
+// offending key and does no I/O.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/kafkax"
+)
+
+// Config is the whole job's configuration.
+type Config struct {
+	Kafka        kafkax.Config `yaml:"kafka"`
+	Inputs       []Input       `yaml:"inputs"`
+	Ingest       Ingest        `yaml:"ingest"`
+	Deliver      Deliver       `yaml:"deliver"`
+	Destinations Destinations  `yaml:"destinations"`
+	Server       Server        `yaml:"server"`
+	Log          Log           `yaml:"log"`
+}
+
+// Input is one Kafka topic that producers write events to.
+type Input struct {
+	Topic string `yaml:"topic"`
+	// Source labels records from this topic in reports, also those that
+	// cannot be decoded (web, app or crm).
+	Source event.Source `yaml:"source"`
+}
+
+// Ingest configures decoding and validation.
+type Ingest struct {
+	// MaxRecordBytes bounds one input record; larger ones are dead-lettered.
+	MaxRecordBytes int `yaml:"max_record_bytes"`
+	// MaxFutureSkew is how far in the future an event time may lie.
+	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
+	// PollRecords bounds the records handled in one transaction.
+	PollRecords int `yaml:"poll_records"`
+}
+
+// Deliver configures the delivery stage shared by every destination.
+type Deliver struct {
+	// InitialBackoff and MaxBackoff bound the in-place retry of a batch that
+	// failed with a retryable error.
+	InitialBackoff time.Duration `yaml:"initial_backoff"`
+	MaxBackoff     time.Duration `yaml:"max_backoff"`
+	// MaxRetryElapsed is how long one transaction retries in place before it
+	// is aborted (nothing committed) and the records are polled again. It
+	// must stay below kafka.transaction_timeout.
+	MaxRetryElapsed time.Duration `yaml:"max_retry_elapsed"`
+	// ShutdownTimeout bounds how long in-flight batches may finish on stop.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Destinations holds each platform's configuration; a nil entry is off.
+type Destinations struct {
+	Meta *meta.Config `yaml:"meta"`
+}
+
+// Server configures the status/report HTTP server.
+type Server struct {
+	// Listen is the address of the status page and API; "" turns it off.
+	Listen string `yaml:"listen"`
+	// TokenEnv names an environment variable holding a bearer token that
+	// data endpoints then require.
+	TokenEnv string `yaml:"token_env"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Named defaults.
+const (
+	DefaultMaxRecordBytes  = 1 << 20
+	DefaultMaxFutureSkew   = 10 * time.Minute
+	DefaultPollRecords     = 2000
+	DefaultInitialBackoff  = 200 * time.Millisecond
+	DefaultMaxBackoff      = 10 * time.Second
+	DefaultMaxRetryElapsed = 30 * time.Second
+	DefaultShutdownTimeout = 15 * time.Second
+	DefaultListen          = "127.0.0.1:8080"
+)
+
+// Default returns a configuration with every default filled in and no
+// inputs or destinations.
+func Default() Config {
+	c := Config{}
+	c.ApplyDefaults()
+	return c
+}
+
+// ApplyDefaults fills every unset field with its named default.
+func (c *Config) ApplyDefaults() {
+	c.Kafka.ApplyDefaults()
+	if c.Ingest.MaxRecordBytes == 0 {
+		c.Ingest.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if c.Ingest.MaxFutureSkew == 0 {
+		c.Ingest.MaxFutureSkew = DefaultMaxFutureSkew
+	}
+	if c.Ingest.PollRecords == 0 {
+		c.Ingest.PollRecords = DefaultPollRecords
+	}
+	if c.Deliver.InitialBackoff == 0 {
+		c.Deliver.InitialBackoff = DefaultInitialBackoff
+	}
+	if c.Deliver.MaxBackoff == 0 {
+		c.Deliver.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.Deliver.MaxRetryElapsed == 0 {
+		c.Deliver.MaxRetryElapsed = DefaultMaxRetryElapsed
+	}
+	if c.Deliver.ShutdownTimeout == 0 {
+		c.Deliver.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	if c.Destinations.Meta != nil {
+		c.Destinations.Meta.ApplyDefaults()
+	}
+}
+
+// Load reads, strictly decodes, defaults and validates the file at path.
+func Load(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("opening config: %w", err)
+	}
+	defer f.Close()
+	c, err := Decode(f)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Decode strictly decodes YAML (unknown keys are errors), applies defaults
+// and validates.
+func Decode(r io.Reader) (Config, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	if err != nil {
+		return Config{}, fmt.Errorf("reading config: %w", err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("decoding config: %s", nameKeys(raw, strings.TrimPrefix(err.Error(), "yaml: ")))
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks every field and returns all problems, each naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if err := c.Kafka.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.Inputs) == 0 {
+		add("inputs", "at least one input topic is required")
+	}
+	seen := map[string]bool{}
+	for i, in := range c.Inputs {
+		key := fmt.Sprintf("inputs[%d]", i)
+		if in.Topic == "" {
+			add(key+".topic", "required")
+		}
+		if seen[in.Topic] {
+			add(key+".topic", "%q is listed twice", in.Topic)
+		}
+		seen[in.Topic] = true
+		if in.Source != "" && !in.Source.Valid() {
+			add(key+".source", "must be web, app or crm, not %q", in.Source)
+		}
+		if strings.HasPrefix(in.Topic, c.Kafka.TopicPrefix) && c.Kafka.TopicPrefix != "" {
+			add(key+".topic", "%q uses signalpipe's own prefix %q", in.Topic, c.Kafka.TopicPrefix)
+		}
+	}
+	if c.Ingest.MaxRecordBytes < 1024 || c.Ingest.MaxRecordBytes > 64<<20 {
+		add("ingest.max_record_bytes", "must be between 1024 and 67108864, got %d", c.Ingest.MaxRecordBytes)
+	}
+	if c.Ingest.MaxFutureSkew < 0 {
+		add("ingest.max_future_skew", "must not be negative")
+	}
+	if c.Ingest.PollRecords < 1 || c.Ingest.PollRecords > 100000 {
+		add("ingest.poll_records", "must be between 1 and 100000, got %d", c.Ingest.PollRecords)
+	}
+	if c.Deliver.InitialBackoff <= 0 || c.Deliver.MaxBackoff < c.Deliver.InitialBackoff {
+		add("deliver.max_backoff", "must be at least deliver.initial_backoff (%s)", c.Deliver.InitialBackoff)
+	}
+	if c.Deliver.MaxRetryElapsed <= 0 || c.Deliver.MaxRetryElapsed >= c.Kafka.TransactionTimeout {
+		add("deliver.max_retry_elapsed", "must be positive and below kafka.transaction_timeout (%s), got %s", c.Kafka.TransactionTimeout, c.Deliver.MaxRetryElapsed)
+	}
+	if c.Deliver.ShutdownTimeout <= 0 {
+		add("deliver.shutdown_timeout", "must be positive")
+	}
+	if c.Destinations.Meta == nil {
+		add("destinations", "at least one destination is required (destinations.meta)")
+	} else if err := c.Destinations.Meta.Validate(); err != nil {
+		errs = append(errs, prefixErr("destinations.meta.", err))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", "must be debug, info, warn or error, not %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		add("log.format", "must be text or json, not %q", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+// SourceOf returns the configured source label of an input topic.
+func (c Config) SourceOf(topic string) event.Source {
+	for _, in := range c.Inputs {
+		if in.Topic == topic {
+			return in.Source
+		}
+	}
+	return ""
+}
+
+// InputTopics lists the input topic names.
+func (c Config) InputTopics() []string {
+	out := make([]string, 0, len(c.Inputs))
+	for _, in := range c.Inputs {
+		out = append(out, in.Topic)
+	}
+	return out
+}
+
+// prefixErr prefixes every line of a joined error with a key path.
+func prefixErr(prefix string, err error) error {
+	var out []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, fmt.Errorf("%s%w", prefix, e))
+		}
+		return errors.Join(out...)
+	}
+	return fmt.Errorf("%s%w", prefix, err)
+}
+
+var lineRe = regexp.MustCompile(`line (\d+): `)
+
+// nameKeys adds the key path to each "line N: …" of a YAML error, so a
+// message about a bad value says which key holds it.
+func nameKeys(raw []byte, msg string) string {
+	var root yaml.Node
+	if yaml.Unmarshal(raw, &root) != nil {
+		return msg
+	}
+	paths := map[int]string{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if _, ok := paths[v.Line]; !ok || v.Kind == yaml.ScalarNode {
+					paths[v.Line] = p
+				}
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(&root, "")
+	return lineRe.ReplaceAllStringFunc(msg, func(m string) string {
+		n, _ := strconv.Atoi(lineRe.FindStringSubmatch(m)[1])
+		if p, ok := paths[n]; ok {
+			return m[:len(m)-2] + " (" + p + "): "
+		}
+		return m
+	})
+}

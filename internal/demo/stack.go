@@ -1,0 +1,180 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/signalpipe/signalpipe/internal/app"
+	"github.com/signalpipe/signalpipe/internal/config"
+	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/kafkax"
+	"github.com/signalpipe/signalpipe/internal/quality"
+	"github.com/signalpipe/signalpipe/internal/sandbox"
+)
+
+// StackOptions configure the embedded environment.
+type StackOptions struct {
+	// Broker is the embedded broker's address ("127.0.0.1:0" picks a port).
+	Broker  string
+	DataDir string
+	Logger  *slog.Logger
+	// Clock is the pipeline's and the sandbox's clock; nil is time.Now.
+	Clock func() time.Time
+	// TrackRecords makes the ledger remember every record, for Check.
+	TrackRecords bool
+	// Tune may adjust the pipeline config before it starts.
+	Tune func(*config.Config)
+}
+
+// Stack is the embedded default running in-process: a Kafka-compatible
+// broker, the platform sandboxes on loopback, the pipeline and a ledger fed
+// from sp.outcomes. The demo, the integration tests and the benchmarks all
+// run on it.
+type Stack struct {
+	Broker     *kafkax.Embedded
+	Sandbox    *sandbox.Server
+	SandboxURL string
+	Config     config.Config
+	Ledger     *quality.Ledger
+	Producer   *kgo.Client
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	pipeErr chan error
+	closers []func()
+}
+
+// Start starts the stack; Close stops it.
+func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Broker == "" {
+		o.Broker = "127.0.0.1:0"
+	}
+	s := &Stack{pipeErr: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.Broker, err = kafkax.StartEmbedded(o.Broker, o.DataDir, 6, TopicWeb, TopicApp, TopicCRM); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.Broker.Close)
+
+	s.Sandbox = sandbox.New(sandbox.Options{MetaTokens: map[string]string{pixelID: demoToken}, Clock: o.Clock})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	srv := &http.Server{Handler: s.Sandbox.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	s.closers = append(s.closers, func() { _ = srv.Close() })
+	s.SandboxURL = "http://" + ln.Addr().String()
+
+	s.Config = Config(s.Broker.Addr, s.SandboxURL)
+	if o.Tune != nil {
+		o.Tune(&s.Config)
+		if err := s.Config.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	pipe, err := app.New(s.Config, app.Options{Logger: o.Logger, Clock: o.Clock, Getenv: func(k string) string {
+		if k == tokenEnv {
+			return demoToken
+		}
+		return os.Getenv(k)
+	}})
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.pipeErr <- pipe.Run(pctx)
+	}()
+
+	base, err := s.Config.Kafka.ClientOpts()
+	if err != nil {
+		return nil, err
+	}
+	s.Ledger = quality.NewLedger(o.TrackRecords)
+	follower, err := kgo.NewClient(append(base, quality.FollowOpts(s.Config.Kafka.Topics().Outcomes())...)...)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, follower.Close)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		quality.Follow(pctx, follower, s.Ledger, o.Logger)
+	}()
+	s.Producer, err = kgo.NewClient(append(base, kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(20000), kgo.ProducerBatchMaxBytes(1<<20))...)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.Producer.Close)
+	return s, nil
+}
+
+// Err delivers the pipeline's error if it stops by itself.
+func (s *Stack) Err() <-chan error { return s.pipeErr }
+
+// Produce sends records to the input topics and returns their coordinates
+// (topic/partition/offset), the names the ledger knows them by.
+func (s *Stack) Produce(ctx context.Context, recs []Record) ([]string, error) {
+	krs := make([]*kgo.Record, len(recs))
+	for i, r := range recs {
+		krs[i] = &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value}
+	}
+	if err := s.Producer.ProduceSync(ctx, krs...).FirstErr(); err != nil {
+		return nil, fmt.Errorf("producing: %w", err)
+	}
+	out := make([]string, len(krs))
+	for i, r := range krs {
+		out[i] = event.Origin{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}.String()
+	}
+	return out, nil
+}
+
+// WaitBalanced polls the ledger until every input has its outcomes, or ctx
+// ends; it returns the last check either way.
+func (s *Stack) WaitBalanced(ctx context.Context, inputs []string) (quality.Balance, error) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		b := s.Ledger.Check(inputs)
+		if b.Balanced {
+			return b, nil
+		}
+		select {
+		case <-ctx.Done():
+			return b, fmt.Errorf("waiting for outcomes: %w (%d of %d records incomplete, %d duplicate outcomes)", ctx.Err(), len(b.Incomplete), b.Inputs, b.Duplicates)
+		case err := <-s.pipeErr:
+			return b, fmt.Errorf("pipeline stopped: %v", err)
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the pipeline (letting in-flight batches finish) and the rest.
+func (s *Stack) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}

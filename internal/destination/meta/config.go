@@ -1,0 +1,189 @@
+// Package meta is the Meta Conversions API destination: it maps canonical
+// events to CAPI server events with Meta's normalization and hashing, sends
+// batches to /{version}/{pixel}/events, and classifies Graph API answers.
+package meta
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"time"
+
+	"github.com/signalpipe/signalpipe/internal/event"
+)
+
+// Config is one Meta pixel (dataset) to send to.
+type Config struct {
+	// Name is the destination's name in topics and reports; default "meta".
+	Name    string `yaml:"name"`
+	PixelID string `yaml:"pixel_id"`
+	// AccessTokenEnv names the environment variable holding the token.
+	AccessTokenEnv string `yaml:"access_token_env"`
+	APIVersion     string `yaml:"api_version"`
+	// Endpoint is the Graph API base URL; the sandbox's in tests.
+	Endpoint string `yaml:"endpoint"`
+	// TestEventCode routes events to Events Manager's Test Events tool.
+	TestEventCode string `yaml:"test_event_code"`
+	// BatchSize is the most events per request (Meta allows 1000).
+	BatchSize int `yaml:"batch_size"`
+	// Linger is how long deliver waits to fill a batch.
+	Linger time.Duration `yaml:"linger"`
+	// Timeout bounds one request.
+	Timeout time.Duration `yaml:"timeout"`
+	// Concurrency is how many requests may be in flight at once.
+	Concurrency int `yaml:"concurrency"`
+	// MaxEventAge is how old an event may be when sent (Meta: 7 days; one
+	// older event fails the whole request, so older ones never enter a batch).
+	MaxEventAge time.Duration `yaml:"max_event_age"`
+	// DefaultPhoneRegion is used for phone numbers without a country code
+	// when the event has no address country (ISO-3166 alpha-2, e.g. US).
+	DefaultPhoneRegion string `yaml:"default_phone_region"`
+	// Events lists the canonical event names sent; default: all but identify.
+	Events []string `yaml:"events"`
+	// EventNames overrides the Meta event name per canonical name.
+	EventNames map[string]string `yaml:"event_names"`
+	// HashExternalID hashes external_id (Meta recommends it; it must match
+	// what the Pixel sends). Default true.
+	HashExternalID *bool `yaml:"hash_external_id"`
+}
+
+// Named defaults.
+const (
+	DefaultName        = "meta"
+	DefaultAPIVersion  = "v21.0"
+	DefaultEndpoint    = "https://graph.facebook.com"
+	DefaultBatchSize   = 1000
+	MaxBatchSize       = 1000
+	DefaultLinger      = 250 * time.Millisecond
+	DefaultTimeout     = 10 * time.Second
+	DefaultConcurrency = 4
+	// MaxEventAgeLimit is Meta's limit for non-store events.
+	MaxEventAgeLimit = 7 * 24 * time.Hour
+)
+
+// DefaultEventNames maps canonical names to Meta's standard events; the CRM
+// lead stages use custom event names, as Meta's CRM integration does.
+var DefaultEventNames = map[string]string{
+	event.NamePageView:      "PageView",
+	event.NameViewContent:   "ViewContent",
+	event.NameAddToCart:     "AddToCart",
+	event.NameCheckout:      "InitiateCheckout",
+	event.NameSignUp:        "CompleteRegistration",
+	event.NameLead:          "Lead",
+	event.NamePurchase:      "Purchase",
+	event.NameQualifiedLead: "QualifiedLead",
+	event.NameClosedDeal:    "ClosedDeal",
+}
+
+var (
+	apiVersionRe = regexp.MustCompile(`^v\d+\.\d+$`)
+	envNameRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	regionRe     = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+// ApplyDefaults fills unset fields.
+func (c *Config) ApplyDefaults() {
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if c.APIVersion == "" {
+		c.APIVersion = DefaultAPIVersion
+	}
+	if c.Endpoint == "" {
+		c.Endpoint = DefaultEndpoint
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.Linger == 0 {
+		c.Linger = DefaultLinger
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.MaxEventAge == 0 {
+		c.MaxEventAge = MaxEventAgeLimit
+	}
+	if len(c.Events) == 0 {
+		for name := range DefaultEventNames {
+			c.Events = append(c.Events, name)
+		}
+	}
+	if c.HashExternalID == nil {
+		t := true
+		c.HashExternalID = &t
+	}
+}
+
+// Validate checks the fields; keys are relative to destinations.meta.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.PixelID == "" {
+		add("pixel_id", "required (the dataset id from Events Manager)")
+	}
+	if c.AccessTokenEnv == "" {
+		add("access_token_env", "required (the name of the environment variable that holds the token)")
+	} else if !envNameRe.MatchString(c.AccessTokenEnv) {
+		add("access_token_env", "%q is not an environment variable name (put the token in the environment, not in the file)", c.AccessTokenEnv)
+	}
+	if !apiVersionRe.MatchString(c.APIVersion) {
+		add("api_version", "must look like v21.0, not %q", c.APIVersion)
+	}
+	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		add("endpoint", "must be an http(s) URL, not %q", c.Endpoint)
+	}
+	if c.BatchSize < 1 || c.BatchSize > MaxBatchSize {
+		add("batch_size", "must be between 1 and %d, got %d", MaxBatchSize, c.BatchSize)
+	}
+	if c.Linger < 0 || c.Linger > time.Minute {
+		add("linger", "must be between 0 and 1m, got %s", c.Linger)
+	}
+	if c.Timeout <= 0 {
+		add("timeout", "must be positive")
+	}
+	if c.Concurrency < 1 || c.Concurrency > 64 {
+		add("concurrency", "must be between 1 and 64, got %d", c.Concurrency)
+	}
+	if c.MaxEventAge <= 0 || c.MaxEventAge > MaxEventAgeLimit {
+		add("max_event_age", "must be positive and at most %s (Meta's limit), got %s", MaxEventAgeLimit, c.MaxEventAge)
+	}
+	if c.DefaultPhoneRegion != "" && !regionRe.MatchString(c.DefaultPhoneRegion) {
+		add("default_phone_region", "must be an upper-case ISO-3166 alpha-2 code such as US, not %q", c.DefaultPhoneRegion)
+	}
+	for _, e := range c.Events {
+		if _, ok := DefaultEventNames[e]; !ok {
+			if _, ok := c.EventNames[e]; !ok {
+				add("events", "%q has no Meta event name (add it to event_names)", e)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Accepts reports whether events with this canonical name go to Meta.
+func (c Config) Accepts(name string) bool {
+	for _, e := range c.Events {
+		if e == name {
+			return true
+		}
+	}
+	return false
+}
+
+// MetaEventName returns the Meta event name for a canonical name.
+func (c Config) MetaEventName(name string) string {
+	if n, ok := c.EventNames[name]; ok {
+		return n
+	}
+	if n, ok := DefaultEventNames[name]; ok {
+		return n
+	}
+	return name
+}

@@ -1,0 +1,159 @@
+// Package event holds signalpipe's canonical event and the outcome record that
+// every stage writes to sp.outcomes. It imports nothing of ours, so every
+// other package can depend on it.
+package event
+
+import "time"
+
+// Source is where an event came from; it decides defaults such as Meta's
+// action_source.
+type Source string
+
+// The sources signalpipe knows.
+const (
+	SourceWeb Source = "web"
+	SourceApp Source = "app"
+	SourceCRM Source = "crm"
+)
+
+// Valid reports whether s is one of the known sources.
+func (s Source) Valid() bool {
+	switch s {
+	case SourceWeb, SourceApp, SourceCRM:
+		return true
+	}
+	return false
+}
+
+// Canonical event names. Producers may send these or any alias that the
+// ingest normalizer maps to them (Segment's "Order Completed" → purchase).
+const (
+	NamePageView      = "page_view"
+	NameViewContent   = "view_content"
+	NameAddToCart     = "add_to_cart"
+	NameCheckout      = "begin_checkout"
+	NameSignUp        = "sign_up"
+	NameLead          = "lead"
+	NamePurchase      = "purchase"
+	NameQualifiedLead = "qualified_lead"
+	NameClosedDeal    = "closed_deal"
+	NameIdentify      = "identify"
+)
+
+// Event is the canonical, validated and normalized event that ingest writes
+// to sp.events. Personal data in User is raw (normalized only in the sense of
+// trimmed); each destination normalizes and hashes it by its own rules.
+type Event struct {
+	EventID    string     `json:"event_id"`
+	EventName  string     `json:"event_name"`
+	EventTime  time.Time  `json:"event_time"`
+	ReceivedAt time.Time  `json:"received_at"`
+	Source     Source     `json:"source"`
+	User       User       `json:"user"`
+	Consent    *Consent   `json:"consent,omitempty"`
+	Context    Context    `json:"context"`
+	Properties Properties `json:"properties"`
+	// Origin is the input record this event was decoded from; outcomes name
+	// it so the ledger can account for every input record.
+	Origin Origin `json:"origin"`
+}
+
+// User holds the person's identifiers as received.
+type User struct {
+	UserID      string   `json:"user_id,omitempty"`
+	AnonymousID string   `json:"anonymous_id,omitempty"`
+	ExternalID  string   `json:"external_id,omitempty"`
+	Email       string   `json:"email,omitempty"`
+	Phone       string   `json:"phone,omitempty"`
+	FirstName   string   `json:"first_name,omitempty"`
+	LastName    string   `json:"last_name,omitempty"`
+	Gender      string   `json:"gender,omitempty"`
+	DateOfBirth string   `json:"date_of_birth,omitempty"`
+	Address     *Address `json:"address,omitempty"`
+}
+
+// Address is a postal address.
+type Address struct {
+	Street  string `json:"street,omitempty"`
+	City    string `json:"city,omitempty"`
+	State   string `json:"state,omitempty"`
+	Zip     string `json:"zip,omitempty"`
+	Country string `json:"country,omitempty"`
+}
+
+// Consent is the event's consent state. Each signal is "granted", "denied" or
+// empty for unknown.
+type Consent struct {
+	AdUserData        string `json:"ad_user_data,omitempty"`
+	AdPersonalization string `json:"ad_personalization,omitempty"`
+	Analytics         string `json:"analytics,omitempty"`
+	TCFString         string `json:"tcf_string,omitempty"`
+}
+
+// Consent states.
+const (
+	ConsentGranted = "granted"
+	ConsentDenied  = "denied"
+)
+
+// Context is what the tag or app saw around the event.
+type Context struct {
+	IP        string   `json:"ip,omitempty"`
+	UserAgent string   `json:"user_agent,omitempty"`
+	PageURL   string   `json:"page_url,omitempty"`
+	Referrer  string   `json:"referrer,omitempty"`
+	ClickIDs  ClickIDs `json:"click_ids,omitzero"`
+	Cookies   Cookies  `json:"cookies,omitzero"`
+	App       *App     `json:"app,omitempty"`
+}
+
+// ClickIDs are the ad platforms' click identifiers, taken from the landing
+// URL or sent explicitly. They are case-sensitive and never altered.
+type ClickIDs struct {
+	Gclid   string `json:"gclid,omitempty"`
+	Gbraid  string `json:"gbraid,omitempty"`
+	Wbraid  string `json:"wbraid,omitempty"`
+	Fbclid  string `json:"fbclid,omitempty"`
+	Ttclid  string `json:"ttclid,omitempty"`
+	ScCid   string `json:"sccid,omitempty"`
+	Epik    string `json:"epik,omitempty"`
+	RdtCid  string `json:"rdt_cid,omitempty"`
+	LiFatID string `json:"li_fat_id,omitempty"`
+	Msclkid string `json:"msclkid,omitempty"`
+}
+
+// Cookies are first-party browser ids set by the platforms' tags.
+type Cookies struct {
+	Fbp string `json:"fbp,omitempty"`
+	Fbc string `json:"fbc,omitempty"`
+	Ttp string `json:"ttp,omitempty"`
+}
+
+// App describes the mobile app that sent the event.
+type App struct {
+	Name      string `json:"name,omitempty"`
+	Version   string `json:"version,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Properties are the event's business facts.
+type Properties struct {
+	Value    *float64  `json:"value,omitempty"`
+	Currency string    `json:"currency,omitempty"`
+	OrderID  string    `json:"order_id,omitempty"`
+	Contents []Content `json:"contents,omitempty"`
+}
+
+// Content is one line item.
+type Content struct {
+	ID        string   `json:"id"`
+	Quantity  int      `json:"quantity,omitempty"`
+	ItemPrice *float64 `json:"item_price,omitempty"`
+}
+
+// Origin names an input record by its Kafka coordinates.
+type Origin struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Offset    int64  `json:"offset"`
+}

@@ -1,0 +1,190 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/schema"
+)
+
+// Defaults for DecodeOptions.
+const (
+	// DefaultMaxRecordBytes bounds a record's size. Real events are a few KB;
+	// anything near a megabyte is a producer bug, and parsing it would cost
+	// memory the stage does not budget for.
+	DefaultMaxRecordBytes = 1 << 20
+	// DefaultMaxFutureSkew is how far an event's time may lie after its
+	// receipt. Client clocks drift by seconds or minutes; an event hours in
+	// the future has a broken clock or time zone, and platforms reject it.
+	DefaultMaxFutureSkew = 10 * time.Minute
+)
+
+// DecodeOptions tunes a Decoder. Zero fields take the defaults above.
+type DecodeOptions struct {
+	// MaxRecordBytes is the largest record accepted; larger ones fail as
+	// ReasonOversized before any parsing.
+	MaxRecordBytes int
+	// MaxFutureSkew is how far event_time may lie after receivedAt.
+	MaxFutureSkew time.Duration
+}
+
+// Reason classifies why a record could not be decoded. It is the reason
+// code written to the DLQ headers and the invalid outcome.
+type Reason string
+
+// The reasons Decode reports.
+const (
+	ReasonOversized       Reason = "oversized"
+	ReasonMalformedJSON   Reason = "malformed_json"
+	ReasonSchemaViolation Reason = "schema_violation"
+	ReasonUnknownEvent    Reason = "unknown_event"
+	ReasonInvalidValue    Reason = "invalid_value"
+)
+
+// DecodeError is why a record could not become a canonical event. Retrying
+// never helps: the record goes to the DLQ with Reason.
+type DecodeError struct {
+	// Reason is the machine-readable class.
+	Reason Reason
+	// Path is the JSON pointer of the offending field in the record
+	// (/user/email, /event_time); empty when the record as a whole is at
+	// fault.
+	Path string
+	// Detail explains the failure for a person. It never contains a value
+	// taken from the record, which may be personal data.
+	Detail string
+}
+
+// Error implements error.
+func (e *DecodeError) Error() string {
+	var b strings.Builder
+	b.WriteString("decoding record: ")
+	b.WriteString(string(e.Reason))
+	if e.Path != "" {
+		b.WriteString(" at ")
+		b.WriteString(e.Path)
+	}
+	if e.Detail != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Detail)
+	}
+	return b.String()
+}
+
+// Decoder turns one raw input record into a canonical event: size check,
+// JSON parse, schema validation, normalization. It holds no per-record state
+// and is safe for concurrent use.
+type Decoder struct {
+	v    *schema.Validator
+	opts DecodeOptions
+}
+
+// NewDecoder returns a Decoder that validates with v. Zero or negative
+// options take their defaults.
+func NewDecoder(v *schema.Validator, o DecodeOptions) *Decoder {
+	if o.MaxRecordBytes <= 0 {
+		o.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if o.MaxFutureSkew <= 0 {
+		o.MaxFutureSkew = DefaultMaxFutureSkew
+	}
+	return &Decoder{v: v, opts: o}
+}
+
+// Decode turns raw, one record of the signalpipe/v1 envelope or a
+// Segment-spec track/identify/page/screen call, into a canonical event.
+// origin is the record's Kafka coordinates; receivedAt is when signalpipe
+// received it (the record's timestamp), which becomes ReceivedAt and bounds
+// how far in the future EventTime may be (a zero receivedAt skips that
+// check). Any failure is a *DecodeError.
+func (d *Decoder) Decode(raw []byte, origin event.Origin, receivedAt time.Time) (event.Event, error) {
+	if len(raw) > d.opts.MaxRecordBytes {
+		return event.Event{}, &DecodeError{
+			Reason: ReasonOversized,
+			Detail: "record is " + strconv.Itoa(len(raw)) + " bytes, limit " + strconv.Itoa(d.opts.MaxRecordBytes),
+		}
+	}
+	doc, err := parseJSON(raw)
+	if err != nil {
+		return event.Event{}, err
+	}
+	if err := d.v.Validate(doc); err != nil {
+		var verr *schema.ValidationError
+		if errors.As(err, &verr) {
+			detail := verr.Message
+			if verr.Schema != "" {
+				detail = verr.Schema + ": " + detail
+			}
+			return event.Event{}, &DecodeError{Reason: ReasonSchemaViolation, Path: verr.Path, Detail: detail}
+		}
+		return event.Event{}, &DecodeError{Reason: ReasonSchemaViolation, Detail: "validation failed"}
+	}
+	// Validate accepted doc, so it is an object that names its schema.
+	obj := doc.(map[string]any)
+	var ev event.Event
+	var timePath string
+	switch name := schema.SchemaFor(obj); name {
+	case schema.SegmentTrack, schema.SegmentIdentify, schema.SegmentPage, schema.SegmentScreen:
+		timePath, err = mapSegment(&ev, obj, name)
+	default:
+		timePath, err = mapEnvelope(&ev, obj)
+	}
+	if err != nil {
+		return event.Event{}, err
+	}
+	ev.Origin = origin
+	if !receivedAt.IsZero() {
+		ev.ReceivedAt = receivedAt.UTC()
+		if skew := ev.EventTime.Sub(ev.ReceivedAt); skew > d.opts.MaxFutureSkew {
+			return event.Event{}, &DecodeError{
+				Reason: ReasonInvalidValue,
+				Path:   timePath,
+				Detail: "event time is " + skew.Round(time.Second).String() + " after receipt; at most " + d.opts.MaxFutureSkew.String() + " allowed",
+			}
+		}
+	}
+	if ev.Context.PageURL != "" {
+		fillClickIDsFromURL(&ev.Context.ClickIDs, ev.Context.PageURL)
+	}
+	normalizeUser(&ev.User)
+	return ev, nil
+}
+
+// parseJSON parses exactly one JSON value, keeping numbers as json.Number so
+// validation sees them exactly as sent.
+func parseJSON(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, malformed(err, dec.InputOffset())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &DecodeError{
+			Reason: ReasonMalformedJSON,
+			Detail: "unexpected data after the JSON value at byte " + strconv.FormatInt(dec.InputOffset(), 10),
+		}
+	}
+	return doc, nil
+}
+
+// malformed describes a JSON syntax error by its position only: the
+// library's message quotes the offending character.
+func malformed(err error, offset int64) *DecodeError {
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &syn):
+		offset = syn.Offset
+	case errors.Is(err, io.EOF):
+		return &DecodeError{Reason: ReasonMalformedJSON, Detail: "empty record"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &DecodeError{Reason: ReasonMalformedJSON, Detail: "truncated JSON"}
+	}
+	return &DecodeError{Reason: ReasonMalformedJSON, Detail: "invalid JSON at byte " + strconv.FormatInt(offset, 10)}
+}

@@ -1,0 +1,187 @@
+package kafkax
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Handler turns one polled batch into output records. Everything it hands to
+// out is produced in the same transaction that commits the batch's offsets,
+// so either all of it becomes visible together with the commit, or none of it
+// does and the batch is polled again. A Handler returns an error to abort.
+type Handler func(ctx context.Context, recs []*kgo.Record, out *Output) error
+
+// Output collects the records a Handler produces inside the open transaction.
+type Output struct {
+	sess *kgo.GroupTransactSession
+	ctx  context.Context
+	mu   sync.Mutex
+	err  error
+	n    int
+}
+
+// Produce queues r in the current transaction. A failed produce makes the
+// transaction abort when the batch ends.
+func (o *Output) Produce(r *kgo.Record) {
+	o.n++
+	o.sess.Produce(o.ctx, r, func(_ *kgo.Record, err error) {
+		if err != nil {
+			o.mu.Lock()
+			if o.err == nil {
+				o.err = err
+			}
+			o.mu.Unlock()
+		}
+	})
+}
+
+// Err returns the first produce error so far.
+func (o *Output) Err() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err
+}
+
+// TransactLoop consumes with a consumer group and, per polled batch, runs a
+// Handler inside one Kafka transaction that also commits the batch's offsets.
+//
+// Why this order is safe: offsets are committed by TxnOffsetCommit inside the
+// transaction, so they become visible only together with the produced
+// records. A crash before EndTxn leaves the transaction to be aborted (by the
+// timeout, or at once when the same transactional id starts again); the
+// batch is then consumed again and its outputs, invisible to read_committed
+// readers, are produced again. A rebalance during the batch aborts it
+// (franz-go's GroupTransactSession) and rewinds to the committed offsets.
+type TransactLoop struct {
+	Name    string
+	Session *kgo.GroupTransactSession
+	// PollRecords bounds one batch; Linger is how long to wait for more
+	// records when a poll returned fewer.
+	PollRecords int
+	Linger      time.Duration
+	Handle      Handler
+	// ShutdownTimeout bounds how long the batch in hand may take to finish
+	// after ctx is cancelled; then its context is cancelled too.
+	ShutdownTimeout time.Duration
+	// EndTimeout bounds committing a transaction.
+	EndTimeout time.Duration
+	// AbortBackoff is waited after an aborted batch before polling again.
+	AbortBackoff time.Duration
+	Logger       *slog.Logger
+	// OnCommit, if set, is told how many records a committed batch consumed.
+	OnCommit func(consumed, produced int)
+}
+
+// Run polls and handles batches until ctx is cancelled (returns nil) or the
+// session fails in a way that needs a new client (returns the error).
+func (l *TransactLoop) Run(ctx context.Context) error {
+	log := l.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		recs := l.poll(ctx)
+		if len(recs) == 0 {
+			continue
+		}
+		committed, produced, err := l.batch(ctx, recs)
+		if err != nil {
+			return fmt.Errorf("%s: ending transaction: %w", l.Name, err)
+		}
+		if committed {
+			if l.OnCommit != nil {
+				l.OnCommit(len(recs), produced)
+			}
+			continue
+		}
+		log.Warn("batch aborted; its records will be consumed again", "stage", l.Name, "records", len(recs))
+		if l.AbortBackoff > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(l.AbortBackoff):
+			}
+		}
+	}
+}
+
+// batch handles recs in one transaction and ends it.
+func (l *TransactLoop) batch(ctx context.Context, recs []*kgo.Record) (committed bool, produced int, err error) {
+	// The handler's context outlives ctx by ShutdownTimeout, so a stop lets
+	// the batch in hand finish (and commit) instead of throwing it away.
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			select {
+			case <-done:
+			case <-time.After(l.ShutdownTimeout):
+				cancel()
+			}
+		}
+	}()
+
+	if err := l.Session.Begin(); err != nil {
+		return false, 0, fmt.Errorf("beginning transaction: %w", err)
+	}
+	out := &Output{sess: l.Session, ctx: hctx}
+	herr := l.Handle(hctx, recs, out)
+	if herr != nil && l.Logger != nil {
+		l.Logger.Warn("batch failed", "stage", l.Name, "err", herr)
+	}
+	endCtx, endCancel := context.WithTimeout(context.WithoutCancel(ctx), l.EndTimeout)
+	defer endCancel()
+	commit := herr == nil && hctx.Err() == nil
+	committed, err = l.Session.End(endCtx, kgo.TransactionEndTry(commit))
+	if err == nil && commit && !committed {
+		// A rebalance or a failed produce aborted the batch.
+		if perr := out.Err(); perr != nil && l.Logger != nil {
+			l.Logger.Warn("produce failed", "stage", l.Name, "err", perr)
+		}
+	}
+	return committed, out.n, err
+}
+
+// poll returns the next batch, waiting up to Linger to fill it.
+func (l *TransactLoop) poll(ctx context.Context) []*kgo.Record {
+	fs := l.Session.PollRecords(ctx, l.PollRecords)
+	l.logFetchErrs(fs)
+	recs := fs.Records()
+	if len(recs) == 0 || len(recs) >= l.PollRecords || l.Linger <= 0 {
+		return recs
+	}
+	lctx, cancel := context.WithTimeout(ctx, l.Linger)
+	defer cancel()
+	for len(recs) < l.PollRecords && lctx.Err() == nil {
+		fs := l.Session.PollRecords(lctx, l.PollRecords-len(recs))
+		l.logFetchErrs(fs)
+		recs = append(recs, fs.Records()...)
+	}
+	return recs
+}
+
+// logFetchErrs reports fetch errors; franz-go retries them by itself, so
+// they are worth a log line but never end the loop.
+func (l *TransactLoop) logFetchErrs(fs kgo.Fetches) {
+	if l.Logger == nil {
+		return
+	}
+	for _, fe := range fs.Errors() {
+		if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, context.DeadlineExceeded) || errors.Is(fe.Err, kgo.ErrClientClosed) {
+			continue
+		}
+		l.Logger.Warn("fetch error", "stage", l.Name, "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
+	}
+}

@@ -1,0 +1,48 @@
+package quality
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/signalpipe/signalpipe/internal/event"
+)
+
+// FollowOpts are the consumer options for reading all of sp.outcomes from
+// the start, committed records only. No consumer group: every replica reads
+// every partition, so each one's report is whole.
+func FollowOpts(topic string) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+	}
+}
+
+// Follow feeds every outcome read by cl into l until ctx ends. cl must have
+// been built with FollowOpts.
+func Follow(ctx context.Context, cl *kgo.Client, l *Ledger, log *slog.Logger) {
+	for ctx.Err() == nil {
+		fs := cl.PollRecords(ctx, 10000)
+		if fs.IsClientClosed() {
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if ctx.Err() == nil && log != nil {
+				log.Warn("reading outcomes", "topic", t, "partition", p, "err", err)
+			}
+		})
+		fs.EachRecord(func(r *kgo.Record) {
+			var o event.Outcome
+			if err := json.Unmarshal(r.Value, &o); err != nil {
+				if log != nil {
+					log.Warn("undecodable outcome record", "partition", r.Partition, "offset", r.Offset)
+				}
+				return
+			}
+			l.Add(o)
+		})
+	}
+}

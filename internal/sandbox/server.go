@@ -1,0 +1,143 @@
+package sandbox
+
+import (
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultMaxRecorded is the number of accepted events each platform stores
+// when Options.MaxRecorded is zero. Events beyond it are counted, not stored.
+const DefaultMaxRecorded = 2_000_000
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// Clock is the sandbox's notion of now: event-age checks, fault expiry
+	// and ReceivedAt use it. nil means time.Now.
+	Clock func() time.Time
+	// MetaTokens maps a pixel ID to the one access token accepted for it.
+	// When nil or empty, any non-empty token is accepted for any pixel.
+	MetaTokens map[string]string
+	// MaxRecorded bounds the accepted events stored per platform; beyond it
+	// events are counted (Stats().Dropped) but not stored. 0 means
+	// DefaultMaxRecorded; a negative value stores none.
+	MaxRecorded int
+	// Logger receives the sandbox's logs. nil discards them. Logs never
+	// contain tokens or customer information.
+	Logger *slog.Logger
+	// AdminToken, when set, is required as "Authorization: Bearer <token>"
+	// on every /_sandbox/* admin endpoint.
+	AdminToken string
+}
+
+// Server is a multi-platform emulator of the ad platforms' conversion APIs.
+// Create it with New and serve Handler; it is safe for concurrent use.
+type Server struct {
+	clock      func() time.Time
+	logger     *slog.Logger
+	adminToken string
+	// platforms is fixed by New; only each slot's fault changes afterwards.
+	platforms map[string]*platformSlot
+	meta      *metaAPI
+	handler   http.Handler
+}
+
+// platform is what each emulated platform provides to the shared server:
+// its routes, its way of answering an injected fault, and its recording.
+type platform interface {
+	// name is the platform's key in SetFault, admin paths and fault flags.
+	name() string
+	// routes are the platform's API endpoints at their real paths.
+	routes() []route
+	// writeFault answers a request with the injected fault f (f.Status != 0)
+	// in the platform's own error format.
+	writeFault(w http.ResponseWriter, f Fault)
+	// counters are the per-request counts the shared middleware maintains.
+	counters() *requestCounters
+	// stats, events and reset back the admin API.
+	stats() any
+	events(limit int, eventID string) any
+	reset()
+}
+
+// route is one API endpoint of a platform.
+type route struct {
+	method  string
+	path    string // a net/http pattern path, e.g. "/{version}/{pixel}/events"
+	handler http.HandlerFunc
+}
+
+// platformSlot pairs a platform with its current fault, if any.
+type platformSlot struct {
+	api   platform
+	fault atomic.Pointer[faultState]
+}
+
+// New returns a Server that emulates every supported platform (today: Meta).
+func New(o Options) *Server {
+	clock := o.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	maxRecorded := o.MaxRecorded
+	switch {
+	case maxRecorded == 0:
+		maxRecorded = DefaultMaxRecorded
+	case maxRecorded < 0:
+		maxRecorded = 0
+	}
+
+	s := &Server{
+		clock:      clock,
+		logger:     logger,
+		adminToken: o.AdminToken,
+		platforms:  make(map[string]*platformSlot),
+	}
+	s.meta = newMetaAPI(clock, maps.Clone(o.MetaTokens), logger, maxRecorded)
+	for _, p := range []platform{s.meta} {
+		s.platforms[p.name()] = &platformSlot{api: p}
+	}
+
+	mux := http.NewServeMux()
+	for _, name := range s.platformNames() {
+		slot := s.platforms[name]
+		for _, rt := range slot.api.routes() {
+			h := s.withFaults(slot, rt.handler)
+			mux.Handle(rt.method+" "+rt.path, h)
+			mux.Handle(rt.method+" /"+name+rt.path, h)
+		}
+	}
+	s.registerAdmin(mux)
+	s.handler = mux
+	return s
+}
+
+// Handler returns the HTTP handler serving every platform's API and the
+// /_sandbox/* admin API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Meta returns the recorder of the events the Meta emulator accepted.
+func (s *Server) Meta() *MetaRecorder { return s.meta.rec }
+
+// platformNames returns the emulated platforms' names, sorted.
+func (s *Server) platformNames() []string {
+	return slices.Sorted(maps.Keys(s.platforms))
+}
+
+// knownPlatform reports whether name is a platform the sandbox emulates. It is
+// a switch rather than a lookup in a Server so that ParseFaultFlag can check
+// names before any Server exists.
+func knownPlatform(name string) bool {
+	switch name {
+	case metaName:
+		return true
+	}
+	return false
+}
