@@ -66,17 +66,17 @@ const (
 
 // Ledger is what a --once run prints.
 type Ledger struct {
-	Inputs        int                      `json:"inputs"`
-	Outcomes      quality.Counts           `json:"outcomes"`
-	BySource      map[string]quality.Counts `json:"by_source"`
-	ByDestination map[string]quality.Counts `json:"by_destination"`
+	Inputs        int                         `json:"inputs"`
+	Outcomes      quality.Counts              `json:"outcomes"`
+	BySource      map[string]quality.Counts   `json:"by_source"`
+	ByDestination map[string]quality.Counts   `json:"by_destination"`
 	Reasons       map[string]map[string]int64 `json:"reasons"`
-	Generated     map[Kind]int             `json:"generated"`
-	Sandbox       sandbox.MetaStats        `json:"sandbox"`
-	Balanced      bool                     `json:"balanced"`
-	Incomplete    int                      `json:"incomplete"`
-	Duplicates    int64                    `json:"duplicate_outcomes"`
-	Seconds       float64                  `json:"seconds"`
+	Generated     map[Kind]int                `json:"generated"`
+	Sandbox       sandbox.MetaStats           `json:"sandbox"`
+	Balanced      bool                        `json:"balanced"`
+	Incomplete    int                         `json:"incomplete"`
+	Duplicates    int64                       `json:"duplicate_outcomes"`
+	Seconds       float64                     `json:"seconds"`
 }
 
 // Config returns the pipeline config the demo runs, pointing at the given

@@ -58,7 +58,7 @@ type Topics struct{ Web, App, CRM string }
 
 type person struct {
 	userID, anonID, email, phone, first, last, city, state, zip, country string
-	fbclid, gclid, fbp                                                  string
+	fbclid, gclid, fbp                                                   string
 }
 
 // NewGenerator returns a generator. oversize is the record size that counts
@@ -287,7 +287,7 @@ func (g *Generator) segment() Record {
 		"properties": map[string]any{"order_id": "seg-ord-" + id, "revenue": 42.5, "currency": "EUR",
 			"products": []map[string]any{{"product_id": "sku-tee", "quantity": 2, "price": 21.25}}},
 		"context": map[string]any{"ip": "203.0.113.9", "userAgent": userAgents[0],
-			"page": map[string]any{"url": "https://shop.example.com/checkout/thanks", "referrer": "https://shop.example.com/cart"},
+			"page":   map[string]any{"url": "https://shop.example.com/checkout/thanks", "referrer": "https://shop.example.com/cart"},
 			"traits": map[string]any{"email": p.email}},
 	}
 	b, _ := json.Marshal(ev)

@@ -40,11 +40,19 @@ type Reason string
 
 // The reasons Decode reports.
 const (
-	ReasonOversized       Reason = "oversized"
-	ReasonMalformedJSON   Reason = "malformed_json"
+	// ReasonOversized: the record is larger than MaxRecordBytes.
+	ReasonOversized Reason = "oversized"
+	// ReasonMalformedJSON: the record is not exactly one JSON value.
+	ReasonMalformedJSON Reason = "malformed_json"
+	// ReasonSchemaViolation: the record fails its JSON Schema, or names
+	// none (no known "source" or Segment "type").
 	ReasonSchemaViolation Reason = "schema_violation"
-	ReasonUnknownEvent    Reason = "unknown_event"
-	ReasonInvalidValue    Reason = "invalid_value"
+	// ReasonUnknownEvent: the event name is not a canonical name or alias.
+	ReasonUnknownEvent Reason = "unknown_event"
+	// ReasonInvalidValue: the record is well-formed but a value is unusable:
+	// a currency that is not ISO-4217, an event time too far in the future
+	// or that Go cannot represent, a number out of range.
+	ReasonInvalidValue Reason = "invalid_value"
 )
 
 // DecodeError is why a record could not become a canonical event. Retrying

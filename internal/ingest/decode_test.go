@@ -625,7 +625,9 @@ func TestDecodeSegmentMapping(t *testing.T) {
 					ev.Context.Referrer == "https://g.example/" && ev.Context.ClickIDs.Gclid == "G1"
 			}},
 		{"null userId with anonymousId", `{"type":"track","event":"Signed Up","messageId":"m","userId":null,"anonymousId":"a","timestamp":"2025-03-14T07:00:00Z"}`,
-			func(ev event.Event) bool { return ev.User.UserID == "" && ev.User.AnonymousID == "a" && ev.EventName == event.NameSignUp }},
+			func(ev event.Event) bool {
+				return ev.User.UserID == "" && ev.User.AnonymousID == "a" && ev.EventName == event.NameSignUp
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

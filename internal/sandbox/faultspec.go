@@ -36,11 +36,12 @@ func ParseFaultFlag(s string) (platform string, f Fault, err error) {
 		if !ok {
 			return "", Fault{}, fmt.Errorf("parsing fault flag %q: %q is not key=value", s, item)
 		}
-		key = canonicalFaultKey(strings.TrimSpace(key))
-		if seen[key] {
+		key = strings.TrimSpace(key)
+		canon := canonicalFaultKey(key)
+		if seen[canon] {
 			return "", Fault{}, fmt.Errorf("parsing fault flag %q: key %q given twice", s, key)
 		}
-		seen[key] = true
+		seen[canon] = true
 		if err := setFaultKey(&f, key, strings.TrimSpace(value)); err != nil {
 			return "", Fault{}, fmt.Errorf("parsing fault flag %q: %w", s, err)
 		}

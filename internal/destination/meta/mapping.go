@@ -62,9 +62,9 @@ type Content struct {
 
 // AppData marks app events; Meta requires it for action_source app.
 type AppData struct {
-	AdvertiserTrackingEnabled int `json:"advertiser_tracking_enabled"`
-	ApplicationTrackingEnabled int `json:"application_tracking_enabled"`
-	Extinfo                   []string `json:"extinfo"`
+	AdvertiserTrackingEnabled  int      `json:"advertiser_tracking_enabled"`
+	ApplicationTrackingEnabled int      `json:"application_tracking_enabled"`
+	Extinfo                    []string `json:"extinfo"`
 }
 
 // actionSource maps our source to Meta's action_source.

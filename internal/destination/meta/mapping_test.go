@@ -82,7 +82,10 @@ func TestMapping(t *testing.T) {
 				t.Errorf("got %+v, err %v", se, err)
 			}
 		}},
-		{"app carries app_data", func(e *event.Event) { e.Source = event.SourceApp; e.Context.App = &event.App{Namespace: "com.x", Version: "1.2"} }, func(t *testing.T, se ServerEvent, err error) {
+		{"app carries app_data", func(e *event.Event) {
+			e.Source = event.SourceApp
+			e.Context.App = &event.App{Namespace: "com.x", Version: "1.2"}
+		}, func(t *testing.T, se ServerEvent, err error) {
 			if err != nil || se.ActionSource != "app" || se.AppData == nil || len(se.AppData.Extinfo) != 16 || se.AppData.Extinfo[1] != "com.x" {
 				t.Errorf("got %+v, err %v", se.AppData, err)
 			}

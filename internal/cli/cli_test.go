@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	good, err := os.ReadFile("../../schemas/examples/web_purchase.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := string(bytes.Join(bytes.Fields(good), []byte(" ")))
+	in := line + "\n" +
+		`{"event_id":"x","event_name":"purchase","event_time":"2026-01-01T00:00:00Z","source":"crm","user":{"email":"a@b.co"},"properties":{"value":"lots"}}` + "\n" +
+		`{not json` + "\n"
+	code, out, _ := run(t, in, "validate")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 1 || len(lines) != 3 {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	if lines[0] != "ok" {
+		t.Errorf("line 1 = %q, want ok", lines[0])
+	}
+	if !strings.Contains(lines[1], "/properties/value") || !strings.Contains(lines[1], "schema_violation") {
+		t.Errorf("line 2 = %q, want the schema error with its JSON path", lines[1])
+	}
+	if !strings.Contains(lines[2], "malformed_json") {
+		t.Errorf("line 3 = %q", lines[2])
+	}
+	if code, out, _ := run(t, line+"\n", "validate"); code != 0 || strings.TrimSpace(out) != "ok" {
+		t.Errorf("all-valid input: exit %d, %q", code, out)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		field string
+		in    string
+		want  string
+		code  int
+	}{
+		// Meta's documented fixtures; digests from sha256sum.
+		{"email", "email", " John_Smith@gmail.com\n", "john_smith@gmail.com\t62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f\n", 0},
+		{"phone", "phone", "+1 (650) 555-1212\n", "16505551212\te323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176\n", 0},
+		{"already hashed passes through", "email", "62A14E44F765419D10FEA99367361A727C12365E2520F32218D505ED9AA0F62F\n",
+			"62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f\t62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f\n", 0},
+		{"empty is an error, not the hash of nothing", "first_name", "   \n", "error\tempty\n", 1},
+		{"bad email", "email", "nobody\n", "error\tinvalid_email\n", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := run(t, tt.in, "normalize", "--platform", "meta", "--field", tt.field)
+			if code != tt.code || out != tt.want {
+				t.Errorf("exit %d, out %q (stderr %q); want exit %d, %q", code, out, errOut, tt.code, tt.want)
+			}
+		})
+	}
+	if code, _, errOut := run(t, "", "normalize", "--platform", "myspace", "--field", "email"); code != 2 || !strings.Contains(errOut, "meta") {
+		t.Errorf("unknown platform: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := run(t, "", "normalize", "--platform", "meta", "--field", "shoe_size"); code != 2 || !strings.Contains(errOut, "email") {
+		t.Errorf("unknown field: exit %d, %q", code, errOut)
+	}
+}
+
+func TestPreview(t *testing.T) {
+	t.Parallel()
+	seg := `{"type":"track","messageId":"m-1","event":"Order Completed","userId":"u1","timestamp":"` + time.Now().UTC().Format(time.RFC3339) + `",
+	  "properties":{"order_id":"o-1","revenue":25,"currency":"EUR"},
+	  "context":{"ip":"203.0.113.5","userAgent":"UA/1","page":{"url":"https://x.example/thanks?fbclid=AbC"},"traits":{"email":"Ann@Example.com"}}}`
+	code, out, errOut := run(t, seg, "preview", "--destination", "meta")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var body struct {
+		Data []struct {
+			EventName    string `json:"event_name"`
+			EventID      string `json:"event_id"`
+			ActionSource string `json:"action_source"`
+			UserData     struct {
+				Em  []string `json:"em"`
+				Fbc string   `json:"fbc"`
+			} `json:"user_data"`
+			CustomData struct {
+				Value    float64 `json:"value"`
+				Currency string  `json:"currency"`
+			} `json:"custom_data"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(out), &body); err != nil {
+		t.Fatalf("preview is not the JSON body: %v\n%s", err, out)
+	}
+	if len(body.Data) != 1 {
+		t.Fatalf("data = %+v", body.Data)
+	}
+	d := body.Data[0]
+	// sha256("ann@example.com"), from sha256sum.
+	if d.EventName != "Purchase" || d.EventID != "m-1" || d.ActionSource != "website" || len(d.UserData.Em) != 1 ||
+		d.UserData.Em[0] != "71d4f55f72fa128dfb468a1a3901507c804b74316488744d769d7f4b16696476" ||
+		!strings.HasSuffix(d.UserData.Fbc, ".AbC") || d.CustomData.Value != 25 || d.CustomData.Currency != "eur" {
+		t.Errorf("preview body = %s", out)
+	}
+	if strings.Contains(out, "Ann@Example.com") || strings.Contains(out, "ann@example.com") {
+		t.Error("raw email in the preview body")
+	}
+	if !strings.Contains(errOut, "/events") || strings.Contains(errOut, "access_token=E") {
+		t.Errorf("stderr should name the URL without a token: %q", errOut)
+	}
+	if code, _, errOut := run(t, `{"event_id":"x"}`, "preview", "--destination", "meta"); code != 1 || !strings.Contains(errOut, "invalid") {
+		t.Errorf("invalid event: exit %d, %q", code, errOut)
+	}
+}
+
+// TestDemoOnceJSON runs the embedded default end to end, as `make run`'s
+// users and CI do, and checks the ledger it prints.
+func TestDemoOnceJSON(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "", "demo", "--events", "3000", "--once", "--json", "--broker", "127.0.0.1:0", "--listen", "", "--timeout", "2m")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	var l struct {
+		Inputs        int                         `json:"inputs"`
+		Outcomes      map[string]int              `json:"outcomes"`
+		BySource      map[string]map[string]int   `json:"by_source"`
+		ByDestination map[string]map[string]int   `json:"by_destination"`
+		Balanced      bool                        `json:"balanced"`
+		Seconds       float64                     `json:"seconds"`
+		Generated     map[string]int              `json:"generated"`
+		Reasons       map[string]map[string]int64 `json:"reasons"`
+	}
+	if err := json.Unmarshal([]byte(out), &l); err != nil {
+		t.Fatalf("--json output is not one JSON object: %v\n%s", err, out)
+	}
+	sum := 0
+	for _, n := range l.Outcomes {
+		sum += n
+	}
+	if l.Inputs != 3000 || !l.Balanced || sum != l.Inputs {
+		t.Errorf("inputs %d, balanced %v, sum of outcomes %d", l.Inputs, l.Balanced, sum)
+	}
+	bad := l.Generated["malformed_json"] + l.Generated["schema_violation"] + l.Generated["unknown_event"] + l.Generated["oversized"]
+	if l.Outcomes["invalid"] != bad {
+		t.Errorf("invalid = %d, generator made %d bad records", l.Outcomes["invalid"], bad)
+	}
+	if l.Outcomes["expired"] != l.Generated["too_old"] {
+		t.Errorf("expired = %d, generator made %d too-old records", l.Outcomes["expired"], l.Generated["too_old"])
+	}
+	if l.ByDestination["meta"]["delivered"] != l.Outcomes["delivered"] || len(l.BySource) != 3 {
+		t.Errorf("by_destination %v, by_source %v", l.ByDestination, l.BySource)
+	}
+}
+
+func TestUsageAndUnknownCommand(t *testing.T) {
+	t.Parallel()
+	if code, out, _ := run(t, "", "help"); code != 0 || !strings.Contains(out, "demo") || !strings.Contains(out, "normalize") {
+		t.Errorf("help: exit %d, %q", code, out)
+	}
+	if code, _, errOut := run(t, "", "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := run(t, "", "run"); code != 2 || !strings.Contains(errOut, "--config") {
+		t.Errorf("run without config: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := run(t, "", "demo", "--once"); code != 2 || !strings.Contains(errOut, "--events") {
+		t.Errorf("demo --once without --events: exit %d, %q", code, errOut)
+	}
+}
