@@ -143,14 +143,15 @@ func (l *TransactLoop) batch(ctx context.Context, recs []*kgo.Record) (committed
 	}
 	endCtx, endCancel := context.WithTimeout(context.WithoutCancel(ctx), l.EndTimeout)
 	defer endCancel()
-	commit := herr == nil && hctx.Err() == nil
-	committed, err = l.Session.End(endCtx, kgo.TransactionEndTry(commit))
-	if err == nil && commit && !committed {
-		// A rebalance or a failed produce aborted the batch.
-		if perr := out.Err(); perr != nil && l.Logger != nil {
-			l.Logger.Warn("produce failed", "stage", l.Name, "err", perr)
-		}
+	// Wait for every produce of the batch before deciding: a record that
+	// failed to produce must abort the transaction, never be committed past.
+	ferr := l.Session.Client().Flush(endCtx)
+	perr := out.Err()
+	if perr != nil && l.Logger != nil {
+		l.Logger.Warn("produce failed; aborting the batch", "stage", l.Name, "err", perr)
 	}
+	commit := herr == nil && ferr == nil && perr == nil && hctx.Err() == nil
+	committed, err = l.Session.End(endCtx, kgo.TransactionEndTry(commit))
 	return committed, out.n, err
 }
 
