@@ -227,8 +227,9 @@ func writeMetaSuccess(w http.ResponseWriter, n int) {
 
 // isGraphVersion reports whether s looks like a Graph API version, "v21.0".
 func isGraphVersion(s string) bool {
-	major, minor, ok := strings.Cut(strings.TrimPrefix(s, "v"), ".")
-	return ok && len(s) > 1 && s[0] == 'v' && major != "" && minor != "" && isDigits(major) && isDigits(minor)
+	number, ok := strings.CutPrefix(s, "v")
+	major, minor, dot := strings.Cut(number, ".")
+	return ok && dot && major != "" && minor != "" && isDigits(major) && isDigits(minor)
 }
 
 func isDigits(s string) bool {

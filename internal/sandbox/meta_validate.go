@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -75,19 +76,18 @@ func (e *metaWireEvent) decode(i int, raw []byte) *graphError {
 			return eventError(i, subcodeInvalidParameter, "Invalid Event", "an event must be a JSON object, not %s", te.Value)
 		}
 		return eventError(i, subcodeInvalidParameter, "Invalid Parameter Type",
-			"%s must be a %s, not %s", te.Field, jsonTypeName(te.Type.Kind().String()), te.Value)
+			"%s must be a %s, not %s", te.Field, jsonTypeName(te.Type.Kind()), te.Value)
 	}
 	return eventError(i, subcodeInvalidParameter, "Invalid Event", "the event cannot be decoded")
 }
 
-func jsonTypeName(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "struct", "ptr", "map":
+// jsonTypeName names, in JSON terms, what a field of Go kind k expects.
+func jsonTypeName(k reflect.Kind) string {
+	switch k {
+	case reflect.Struct, reflect.Pointer, reflect.Map:
 		return "JSON object"
 	}
-	return goKind
+	return k.String()
 }
 
 // check applies the contract's rules to event i, in the order a client would
