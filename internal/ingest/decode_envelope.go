@@ -12,8 +12,9 @@ import (
 // field's JSON type is known; they still use checked type assertions, so a
 // schema that drifts from this code yields an empty field, never a panic.
 // Mapping walks the tree the validator saw instead of parsing the record a
-// second time into a struct: that would double the parse cost, which is most
-// of Decode's time.
+// second time into a struct: on the 1 KB web purchase the walk costs about
+// 0.8 µs and 7 allocations, a second json.Unmarshal into event.Event about
+// 9 µs and 41 (BenchmarkDecodeStages).
 
 // mapEnvelope fills ev from a signalpipe/v1 envelope. It returns the JSON
 // pointer of the event time, for errors found later.
