@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,13 +49,11 @@ func TestRunWithConfigFile(t *testing.T) {
 	}
 	defer b.Close()
 	sb := sandbox.New(sandbox.Options{MetaTokens: map[string]string{"777": "s3cret-token"}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	sbURL, stopSandbox, err := sb.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: sb.Handler()}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer stopSandbox()
 
 	t.Setenv("TEST_META_TOKEN", "s3cret-token")
 	cfg := fmt.Sprintf(`
@@ -73,12 +69,12 @@ destinations:
     pixel_id: "777"
     access_token_env: TEST_META_TOKEN
     api_version: v22.0
-    endpoint: http://%s
+    endpoint: %s
     linger: 50ms
 server:
   listen: ""
 log: {level: info, format: json}
-`, b.Addr, ln.Addr())
+`, b.Addr, sbURL)
 	path := filepath.Join(t.TempDir(), "signalpipe.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

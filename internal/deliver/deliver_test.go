@@ -43,6 +43,24 @@ func start(t *testing.T, tune func(*config.Config)) (*demo.Stack, context.Contex
 	return st, ctx
 }
 
+// deliverAll produces n CRM events named prefix-i and returns their
+// per-destination outcomes once every record has its outcome.
+func deliverAll(t *testing.T, ctx context.Context, st *demo.Stack, prefix string, n int) map[string]event.Outcome {
+	t.Helper()
+	var recs []demo.Record
+	for i := 0; i < n; i++ {
+		recs = append(recs, crmEvent(fmt.Sprintf("%s-%d", prefix, i), time.Now().Add(-time.Minute)))
+	}
+	inputs, err := st.Produce(ctx, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.WaitBalanced(ctx, inputs); err != nil {
+		t.Fatal(err)
+	}
+	return outcomes(t, ctx, st, n)
+}
+
 // outcomes reads sp.outcomes (committed records) until want records or ctx.
 func outcomes(t *testing.T, ctx context.Context, st *demo.Stack, want int) map[string]event.Outcome {
 	t.Helper()
@@ -138,18 +156,8 @@ func TestRetryInPlace(t *testing.T) {
 	t.Parallel()
 	st, ctx := start(t, nil)
 	st.Sandbox.SetFault("meta", sandbox.Fault{Status: 503, Requests: 3})
-	var recs []demo.Record
-	for i := 0; i < 25; i++ {
-		recs = append(recs, crmEvent(fmt.Sprintf("r-%d", i), time.Now().Add(-time.Minute)))
-	}
-	inputs, err := st.Produce(ctx, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.WaitBalanced(ctx, inputs); err != nil {
-		t.Fatal(err)
-	}
-	outs := outcomes(t, ctx, st, len(recs))
+	const n = 25
+	outs := deliverAll(t, ctx, st, "r", n)
 	retried := 0
 	for id, o := range outs {
 		if o.Status != event.StatusDelivered {
@@ -162,7 +170,7 @@ func TestRetryInPlace(t *testing.T) {
 	if retried == 0 {
 		t.Error("no outcome records a retry, though the first requests failed")
 	}
-	if s := st.Sandbox.Meta().Stats(); s.Faulted != 3 || s.Accepted != int64(len(recs)) {
+	if s := st.Sandbox.Meta().Stats(); s.Faulted != 3 || s.Accepted != n {
 		t.Errorf("sandbox stats = %+v", s)
 	}
 }
@@ -173,18 +181,7 @@ func TestRetryInPlace(t *testing.T) {
 func TestBadTokenIsRejectedWithoutStorm(t *testing.T) {
 	t.Parallel()
 	st, ctx := start(t, func(c *config.Config) { c.Destinations.Meta.PixelID = "999" })
-	var recs []demo.Record
-	for i := 0; i < 16; i++ {
-		recs = append(recs, crmEvent(fmt.Sprintf("a-%d", i), time.Now().Add(-time.Minute)))
-	}
-	inputs, err := st.Produce(ctx, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.WaitBalanced(ctx, inputs); err != nil {
-		t.Fatal(err)
-	}
-	for id, o := range outcomes(t, ctx, st, len(recs)) {
+	for id, o := range deliverAll(t, ctx, st, "a", 16) {
 		if o.Status != event.StatusRejected || o.Reason != "auth_error" {
 			t.Errorf("%s: %s %s, want rejected auth_error", id, o.Status, o.Reason)
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -72,14 +70,12 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	s.closers = append(s.closers, s.Broker.Close)
 
 	s.Sandbox = sandbox.New(sandbox.Options{MetaTokens: map[string]string{pixelID: demoToken}, Clock: o.Clock})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := s.Sandbox.Start("127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
+		return nil, err
 	}
-	srv := &http.Server{Handler: s.Sandbox.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	s.closers = append(s.closers, func() { _ = srv.Close() })
-	s.SandboxURL = "http://" + ln.Addr().String()
+	s.closers = append(s.closers, stop)
+	s.SandboxURL = url
 
 	s.Config = Config(s.Broker.Addr, s.SandboxURL)
 	if o.Tune != nil {

@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"sync/atomic"
@@ -140,4 +142,16 @@ func knownPlatform(name string) bool {
 		return true
 	}
 	return false
+}
+
+// Start serves s on addr ("127.0.0.1:0" picks a port) in the background and
+// returns its base URL and a function that stops it.
+func (s *Server) Start(addr string) (baseURL string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("sandbox: listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }

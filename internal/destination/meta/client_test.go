@@ -3,7 +3,6 @@ package meta
 import (
 	"context"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -45,15 +44,13 @@ func TestSendNeverLeaksToken(t *testing.T) {
 func TestSendAgainstSandbox(t *testing.T) {
 	t.Parallel()
 	sb := sandbox.New(sandbox.Options{MetaTokens: map[string]string{"1": "good"}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := sb.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: sb.Handler()}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer stop()
 	c := testConfig()
-	c.Endpoint = "http://" + ln.Addr().String()
+	c.Endpoint = url
 	ev := loadEvent(t, "testdata/web_purchase.event.json")
 	ev.EventTime = time.Now().Add(-time.Hour)
 	p, err := c.Prepare(ev)
