@@ -19,18 +19,23 @@ type Handler func(ctx context.Context, recs []*kgo.Record, out *Output) error
 
 // Output collects the records a Handler produces inside the open transaction.
 type Output struct {
-	sess *kgo.GroupTransactSession
-	ctx  context.Context
-	mu   sync.Mutex
-	err  error
-	n    int
+	produce func(r *kgo.Record, promise func(*kgo.Record, error))
+	mu      sync.Mutex
+	err     error
+	n       int
+}
+
+// NewOutput returns an Output that hands records to produce; the loop uses
+// the transaction's producer, tests a collector.
+func NewOutput(produce func(r *kgo.Record, promise func(*kgo.Record, error))) *Output {
+	return &Output{produce: produce}
 }
 
 // Produce queues r in the current transaction. A failed produce makes the
 // transaction abort when the batch ends.
 func (o *Output) Produce(r *kgo.Record) {
 	o.n++
-	o.sess.Produce(o.ctx, r, func(_ *kgo.Record, err error) {
+	o.produce(r, func(_ *kgo.Record, err error) {
 		if err != nil {
 			o.mu.Lock()
 			if o.err == nil {
@@ -136,7 +141,7 @@ func (l *TransactLoop) batch(ctx context.Context, recs []*kgo.Record) (committed
 	if err := l.Session.Begin(); err != nil {
 		return false, 0, fmt.Errorf("beginning transaction: %w", err)
 	}
-	out := &Output{sess: l.Session, ctx: hctx}
+	out := NewOutput(func(r *kgo.Record, promise func(*kgo.Record, error)) { l.Session.Produce(hctx, r, promise) })
 	herr := l.Handle(hctx, recs, out)
 	if herr != nil && l.Logger != nil {
 		l.Logger.Warn("batch failed", "stage", l.Name, "err", herr)
