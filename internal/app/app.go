@@ -221,6 +221,10 @@ func (a *App) superviseStage(ctx context.Context, base []kgo.Opt, name, group st
 			kgo.ConsumeTopics(topics...),
 			kgo.ConsumeResetOffset(reset),
 			kgo.TransactionalID(k.GroupPrefix+"-"+name+"-"+k.InstanceID),
+			// Static membership: a restarted replica takes its own place in
+			// the group at once, instead of waiting for its dead
+			// predecessor's session to time out (and rebalancing twice).
+			kgo.InstanceID(k.GroupPrefix+"-"+name+"-"+k.InstanceID),
 			kgo.TransactionTimeout(k.TransactionTimeout),
 			kgo.SessionTimeout(k.SessionTimeout),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
