@@ -10,12 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/cli"
 	"github.com/signalpipe/signalpipe/internal/demo"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/ingest"
 	"github.com/signalpipe/signalpipe/internal/schema"
 )
+
+// TestMain runs the benchmarks with the binary's runtime settings.
+func TestMain(m *testing.M) {
+	cli.TuneRuntime()
+	os.Exit(m.Run())
+}
 
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
