@@ -59,6 +59,18 @@ type App struct {
 	dests  []destination.Destination
 	routes []process.Route
 	dec    *ingest.Decoder
+	// destCfg is the config entry of each of dests, by index.
+	destCfg []config.Destination
+}
+
+// newDestination builds the destination a config entry describes; secrets
+// come from the environment variables the entry names.
+func newDestination(dc config.Destination, getenv func(string) string, hc *http.Client) (destination.Destination, error) {
+	switch dc.Type {
+	case config.TypeMeta:
+		return meta.New(*dc.Meta, getenv(dc.Meta.AccessTokenEnv), hc)
+	}
+	return nil, fmt.Errorf("unsupported destination type %q", dc.Type)
 }
 
 // New builds the pipeline: it reads secrets from the environment and
@@ -82,15 +94,16 @@ func New(cfg config.Config, o Options) (*App, error) {
 		}
 	}
 	a := &App{cfg: cfg, opts: o, log: o.Logger, topics: cfg.Kafka.Topics()}
-	if m := cfg.Destinations.Meta; m != nil {
-		mc := *m
-		a.routes = append(a.routes, process.Route{Destination: mc.Name, Accepts: func(ev *event.Event) bool { return mc.Accepts(ev.EventName) }})
+	for i, dc := range cfg.Destinations {
+		dc := dc
+		a.routes = append(a.routes, process.Route{Destination: dc.Name, Accepts: func(ev *event.Event) bool { return dc.Accepts(ev.EventName) }})
 		if a.runs(StageDeliver) {
-			d, err := meta.New(mc, o.Getenv(mc.AccessTokenEnv), o.HTTPClient)
+			d, err := newDestination(dc, o.Getenv, o.HTTPClient)
 			if err != nil {
-				return nil, fmt.Errorf("destinations.meta.%w", err)
+				return nil, fmt.Errorf("destinations[%d] (%s): %w", i, dc.Name, err)
 			}
 			a.dests = append(a.dests, d)
+			a.destCfg = append(a.destCfg, dc)
 		}
 	}
 	if a.runs(StageIngest) {
@@ -156,35 +169,25 @@ func (a *App) Run(ctx context.Context) error {
 		st := process.New(a.routes, a.topics, a.opts.Clock)
 		run(StageProcess, k.GroupPrefix+"-process", []string{a.topics.Events()}, kgo.NewOffset().AtStart(), a.cfg.Ingest.PollRecords, 0, st.Handle)
 	}
-	for _, d := range a.dests {
-		st := deliver.New(d, a.topics, a.deliverConfig(d), a.opts.Clock, a.log)
-		lim := d.Limits()
-		poll := lim.MaxBatch * a.deliverConfig(d).Concurrency
-		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, a.linger(d), st.Handle)
+	for i, d := range a.dests {
+		dc := a.destCfg[i]
+		cfg := a.deliverConfig(dc)
+		st := deliver.New(d, a.topics, cfg, a.opts.Clock, a.log)
+		poll := d.Limits().MaxBatch * cfg.Concurrency
+		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, dc.Linger(), st.Handle)
 	}
 	a.log.Info("pipeline running", "stages", a.opts.Stages, "inputs", a.cfg.InputTopics(), "brokers", k.Brokers)
 	wg.Wait()
 	return nil
 }
 
-func (a *App) deliverConfig(d destination.Destination) deliver.Config {
-	c := deliver.Config{
+func (a *App) deliverConfig(dc config.Destination) deliver.Config {
+	return deliver.Config{
 		InitialBackoff:  a.cfg.Deliver.InitialBackoff,
 		MaxBackoff:      a.cfg.Deliver.MaxBackoff,
 		MaxRetryElapsed: a.cfg.Deliver.MaxRetryElapsed,
-		Concurrency:     1,
+		Concurrency:     dc.Concurrency(),
 	}
-	if m := a.cfg.Destinations.Meta; m != nil && m.Name == d.Name() {
-		c.Concurrency = m.Concurrency
-	}
-	return c
-}
-
-func (a *App) linger(d destination.Destination) time.Duration {
-	if m := a.cfg.Destinations.Meta; m != nil && m.Name == d.Name() {
-		return m.Linger
-	}
-	return 0
 }
 
 func (a *App) ensureTopics(ctx context.Context, base []kgo.Opt) error {

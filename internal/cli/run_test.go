@@ -65,12 +65,13 @@ kafka:
 inputs:
   - {topic: crm.deals, source: crm}
 destinations:
-  meta:
-    pixel_id: "777"
-    access_token_env: TEST_META_TOKEN
-    api_version: v22.0
-    endpoint: %s
-    linger: 50ms
+  - type: meta
+    meta:
+      pixel_id: "777"
+      access_token_env: TEST_META_TOKEN
+      api_version: v22.0
+      endpoint: %s
+      linger: 50ms
 server:
   listen: ""
 log: {level: info, format: json}
@@ -128,14 +129,14 @@ log: {level: info, format: json}
 func TestRunReportsConfigErrors(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "bad.yaml")
-	_ = os.WriteFile(path, []byte("kafka: {brokers: [\"x:1\"]}\ninputs: [{topic: a}]\ndestinations: {meta: {pixel_id: \"1\"}}\nfoo: 1\n"), 0o600)
+	_ = os.WriteFile(path, []byte("kafka: {brokers: [\"x:1\"]}\ninputs: [{topic: a}]\ndestinations: [{type: meta, meta: {pixel_id: \"1\"}}]\nfoo: 1\n"), 0o600)
 	code, _, errOut := run(t, "", "run", "--config", path)
 	if code != 1 || !strings.Contains(errOut, "foo") {
 		t.Errorf("exit %d, %q: want the unknown key named", code, errOut)
 	}
-	_ = os.WriteFile(path, []byte("kafka: {brokers: [\"x:1\"]}\ninputs: [{topic: a}]\ndestinations: {meta: {pixel_id: \"1\"}}\n"), 0o600)
+	_ = os.WriteFile(path, []byte("kafka: {brokers: [\"x:1\"]}\ninputs: [{topic: a}]\ndestinations: [{type: meta, meta: {pixel_id: \"1\"}}]\n"), 0o600)
 	code, _, errOut = run(t, "", "run", "--config", path)
-	if code != 1 || !strings.Contains(errOut, "destinations.meta.access_token_env") {
+	if code != 1 || !strings.Contains(errOut, "destinations[0].meta.access_token_env") {
 		t.Errorf("exit %d, %q: want the missing key named", code, errOut)
 	}
 }

@@ -166,21 +166,28 @@ func previewCmd(_ context.Context, args []string, io IO) int {
 	if code, done := parse(fs, args); done {
 		return code
 	}
-	if *dest != "meta" {
-		fmt.Fprintf(io.Err, "signalpipe preview: --destination must be one of: meta (got %q)\n", *dest)
-		return exitUsage
-	}
-	mc := meta.Config{PixelID: "PIXEL_ID", AccessTokenEnv: "META_ACCESS_TOKEN"}
+	var dc config.Destination
 	if *path != "" {
 		cfg, err := config.Load(*path)
 		if err != nil {
 			return fail(io, "%v", err)
 		}
-		if cfg.Destinations.Meta == nil {
-			return fail(io, "preview: %s has no destinations.meta", *path)
+		d, ok := cfg.Destination(*dest)
+		if !ok {
+			return fail(io, "preview: %s has no destination named (or of type) %q", *path, *dest)
 		}
-		mc = *cfg.Destinations.Meta
+		dc = d
+	} else {
+		if *dest != config.TypeMeta {
+			fmt.Fprintf(io.Err, "signalpipe preview: --destination must be one of: %v (or a destination name with --config), got %q\n", config.Types, *dest)
+			return exitUsage
+		}
+		dc = config.Destination{Type: config.TypeMeta, Meta: &meta.Config{PixelID: "PIXEL_ID", AccessTokenEnv: "META_ACCESS_TOKEN"}}
 	}
+	if dc.Type != config.TypeMeta {
+		return fail(io, "preview: destination type %q has no preview yet", dc.Type)
+	}
+	mc := *dc.Meta
 	mc.ApplyDefaults()
 	in, err := openInput(fs.Args(), io)
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/signalpipe/signalpipe/internal/destination/meta"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
 )
@@ -27,7 +26,7 @@ type Config struct {
 	Inputs       []Input       `yaml:"inputs"`
 	Ingest       Ingest        `yaml:"ingest"`
 	Deliver      Deliver       `yaml:"deliver"`
-	Destinations Destinations  `yaml:"destinations"`
+	Destinations []Destination `yaml:"destinations"`
 	Server       Server        `yaml:"server"`
 	Log          Log           `yaml:"log"`
 }
@@ -62,11 +61,6 @@ type Deliver struct {
 	MaxRetryElapsed time.Duration `yaml:"max_retry_elapsed"`
 	// ShutdownTimeout bounds how long in-flight batches may finish on stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-}
-
-// Destinations holds each platform's configuration; a nil entry is off.
-type Destinations struct {
-	Meta *meta.Config `yaml:"meta"`
 }
 
 // Server configures the status/report HTTP server.
@@ -134,8 +128,8 @@ func (c *Config) ApplyDefaults() {
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
 	}
-	if c.Destinations.Meta != nil {
-		c.Destinations.Meta.ApplyDefaults()
+	for i := range c.Destinations {
+		c.Destinations[i].applyDefaults()
 	}
 }
 
@@ -220,10 +214,19 @@ func (c Config) Validate() error {
 	if c.Deliver.ShutdownTimeout <= 0 {
 		add("deliver.shutdown_timeout", "must be positive")
 	}
-	if c.Destinations.Meta == nil {
-		add("destinations", "at least one destination is required (destinations.meta)")
-	} else if err := c.Destinations.Meta.Validate(); err != nil {
-		errs = append(errs, prefixErr("destinations.meta.", err))
+	if len(c.Destinations) == 0 {
+		add("destinations", "at least one destination is required, e.g. - {type: meta, meta: {pixel_id: …, access_token_env: …}}")
+	}
+	names := map[string]bool{}
+	for i, d := range c.Destinations {
+		key := fmt.Sprintf("destinations[%d]", i)
+		if err := d.validate(key); err != nil {
+			errs = append(errs, err)
+		}
+		if names[d.Name] {
+			add(key+".name", "%q is used twice; give each destination its own name", d.Name)
+		}
+		names[d.Name] = true
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

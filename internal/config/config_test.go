@@ -11,7 +11,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config/example.yaml does not load: %v", err)
 	}
-	if c.Destinations.Meta == nil || c.Destinations.Meta.PixelID == "" {
+	if len(c.Destinations) == 0 || c.Destinations[0].Meta == nil || c.Destinations[0].Meta.PixelID == "" {
 		t.Fatal("example config has no meta pixel")
 	}
 	if got := c.SourceOf("events.crm"); got != "crm" {
@@ -22,7 +22,7 @@ func TestExampleConfigLoads(t *testing.T) {
 const minimal = `
 kafka: {brokers: ["localhost:9092"]}
 inputs: [{topic: events.web, source: web}]
-destinations: {meta: {pixel_id: "1", access_token_env: META_TOKEN}}
+destinations: [{type: meta, meta: {pixel_id: "1", access_token_env: META_TOKEN}}]
 `
 
 func TestDecodeErrorsNameTheKey(t *testing.T) {
@@ -34,18 +34,23 @@ func TestDecodeErrorsNameTheKey(t *testing.T) {
 	}{
 		{"unknown top-level key", minimal + "bogus: 1\n", []string{"bogus"}},
 		{"unknown nested key", strings.Replace(minimal, "pixel_id", "pixelid", 1), []string{"pixelid"}},
-		{"missing pixel", strings.Replace(minimal, `pixel_id: "1", `, "", 1), []string{"destinations.meta.pixel_id"}},
-		{"token in file", strings.Replace(minimal, "META_TOKEN", "EAAB-not-a-name!", 1), []string{"destinations.meta.access_token_env"}},
+		{"missing pixel", strings.Replace(minimal, `pixel_id: "1", `, "", 1), []string{"destinations[0].meta.pixel_id"}},
+		{"token in file", strings.Replace(minimal, "META_TOKEN", "EAAB-not-a-name!", 1), []string{"destinations[0].meta.access_token_env"}},
 		{"no brokers", strings.Replace(minimal, `["localhost:9092"]`, "[]", 1), []string{"kafka.brokers"}},
 		{"bad broker", strings.Replace(minimal, `localhost:9092`, "localhost", 1), []string{"kafka.brokers[0]"}},
 		{"bad source", strings.Replace(minimal, "source: web", "source: tv", 1), []string{"inputs[0].source"}},
 		{"no inputs", strings.Replace(minimal, "inputs: [{topic: events.web, source: web}]", "", 1), []string{"inputs"}},
 		{"bad duration", minimal + "deliver: {max_backoff: soon}\n", []string{"max_backoff"}},
 		{"retry past txn timeout", minimal + "deliver: {max_retry_elapsed: 90s}\n", []string{"deliver.max_retry_elapsed"}},
-		{"batch too big", strings.Replace(minimal, "access_token_env: META_TOKEN", "access_token_env: META_TOKEN, batch_size: 5000", 1), []string{"destinations.meta.batch_size"}},
+		{"batch too big", strings.Replace(minimal, "access_token_env: META_TOKEN", "access_token_env: META_TOKEN, batch_size: 5000", 1), []string{"destinations[0].meta.batch_size"}},
 		{"sasl without password env", minimal + "", nil},
 		{"sasl incomplete", strings.Replace(minimal, `brokers: ["localhost:9092"]`, `brokers: ["localhost:9092"], sasl: {mechanism: PLAIN}`, 1), []string{"kafka.sasl.username", "kafka.sasl.password_env"}},
-		{"two problems at once", strings.Replace(strings.Replace(minimal, "source: web", "source: tv", 1), `pixel_id: "1", `, "", 1), []string{"inputs[0].source", "destinations.meta.pixel_id"}},
+		{"two pixels need two names", strings.Replace(minimal, `[{type: meta, meta: {pixel_id: "1", access_token_env: META_TOKEN}}]`, `[{type: meta, meta: {pixel_id: "1", access_token_env: T}}, {type: meta, meta: {pixel_id: "2", access_token_env: T}}]`, 1), []string{"destinations[1].name", "used twice"}},
+		{"two pixels with names", strings.Replace(minimal, `[{type: meta, meta: {pixel_id: "1", access_token_env: META_TOKEN}}]`, `[{name: meta-us, type: meta, meta: {pixel_id: "1", access_token_env: T}}, {name: meta-eu, type: meta, meta: {pixel_id: "2", access_token_env: T}}]`, 1), nil},
+		{"unknown type", strings.Replace(minimal, `type: meta, meta:`, `type: myspace, meta:`, 1), []string{"destinations[0].type", "myspace"}},
+		{"name unusable in a topic", strings.Replace(minimal, `{type: meta,`, `{name: "Meta Pixel!", type: meta,`, 1), []string{"destinations[0].name"}},
+		{"type block missing", strings.Replace(minimal, `{type: meta, meta: {pixel_id: "1", access_token_env: META_TOKEN}}`, `{type: meta}`, 1), []string{"destinations[0].meta"}},
+		{"two problems at once", strings.Replace(strings.Replace(minimal, "source: web", "source: tv", 1), `pixel_id: "1", `, "", 1), []string{"inputs[0].source", "destinations[0].meta.pixel_id"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,8 +83,11 @@ func TestDefaults(t *testing.T) {
 	if c.Ingest.MaxRecordBytes != DefaultMaxRecordBytes {
 		t.Errorf("max_record_bytes default = %d, want %d", c.Ingest.MaxRecordBytes, DefaultMaxRecordBytes)
 	}
-	m := c.Destinations.Meta
-	if m.BatchSize != 1000 || m.APIVersion == "" || m.Endpoint != "https://graph.facebook.com" {
+	if c.Destinations[0].Name != "meta" {
+		t.Errorf("destination name default = %q, want its type", c.Destinations[0].Name)
+	}
+	m := c.Destinations[0].Meta
+	if m.Name != "meta" || m.BatchSize != 1000 || m.APIVersion == "" || m.Endpoint != "https://graph.facebook.com" {
 		t.Errorf("meta defaults not applied: %+v", m)
 	}
 	if c.Kafka.TopicPrefix != "sp." || c.Kafka.Topics().Out("meta") != "sp.out.meta" {

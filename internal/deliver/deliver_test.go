@@ -29,7 +29,7 @@ func start(t *testing.T, tune func(*config.Config)) (*demo.Stack, context.Contex
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	st, err := demo.Start(ctx, demo.StackOptions{TrackRecords: true, Tune: func(c *config.Config) {
-		c.Destinations.Meta.Linger = time.Second
+		c.Destinations[0].Meta.Linger = time.Second
 		c.Deliver.InitialBackoff = 20 * time.Millisecond
 		c.Deliver.MaxBackoff = 100 * time.Millisecond
 		if tune != nil {
@@ -180,7 +180,7 @@ func TestRetryInPlace(t *testing.T) {
 // into a request per event.
 func TestBadTokenIsRejectedWithoutStorm(t *testing.T) {
 	t.Parallel()
-	st, ctx := start(t, func(c *config.Config) { c.Destinations.Meta.PixelID = "999" })
+	st, ctx := start(t, func(c *config.Config) { c.Destinations[0].Meta.PixelID = "999" })
 	for id, o := range deliverAll(t, ctx, st, "a", 16) {
 		if o.Status != event.StatusRejected || o.Reason != "auth_error" {
 			t.Errorf("%s: %s %s, want rejected auth_error", id, o.Status, o.Reason)

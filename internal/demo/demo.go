@@ -84,9 +84,9 @@ type Ledger struct {
 func Config(broker, sandboxURL string) config.Config {
 	c := config.Config{
 		Inputs: []config.Input{{Topic: TopicWeb, Source: event.SourceWeb}, {Topic: TopicApp, Source: event.SourceApp}, {Topic: TopicCRM, Source: event.SourceCRM}},
-		Destinations: config.Destinations{Meta: &meta.Config{
+		Destinations: []config.Destination{{Type: config.TypeMeta, Meta: &meta.Config{
 			PixelID: pixelID, AccessTokenEnv: tokenEnv, Endpoint: sandboxURL, DefaultPhoneRegion: "US", TestEventCode: "TEST4242",
-		}},
+		}}},
 	}
 	c.Kafka.Brokers = []string{broker}
 	c.Kafka.CreateTopics = true

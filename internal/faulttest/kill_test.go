@@ -78,7 +78,7 @@ inputs:
 ingest: {max_record_bytes: 262144}
 deliver: {max_retry_elapsed: 5s, shutdown_timeout: 2s}
 destinations:
-  meta: {pixel_id: "4242", access_token_env: KILL_TEST_TOKEN, endpoint: %q, default_phone_region: US, linger: 100ms}
+  - {type: meta, meta: {pixel_id: "4242", access_token_env: KILL_TEST_TOKEN, endpoint: %q, default_phone_region: US, linger: 100ms}}
 server: {listen: ""}
 log: {level: %s}
 `, broker.Addr, demo.TopicWeb, demo.TopicApp, demo.TopicCRM, sbURL, envStr("KILL_LOG", "warn"))

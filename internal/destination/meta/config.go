@@ -15,8 +15,9 @@ import (
 
 // Config is one Meta pixel (dataset) to send to.
 type Config struct {
-	// Name is the destination's name in topics and reports; default "meta".
-	Name    string `yaml:"name"`
+	// Name is the destination's name in topics and reports, set from the
+	// destination entry (default "meta").
+	Name    string `yaml:"-"`
 	PixelID string `yaml:"pixel_id"`
 	// AccessTokenEnv names the environment variable holding the token.
 	AccessTokenEnv string `yaml:"access_token_env"`

@@ -1,0 +1,108 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/signalpipe/signalpipe/internal/destination/meta"
+)
+
+// Destination types.
+const (
+	TypeMeta = "meta"
+)
+
+// Types lists the destination types signalpipe supports.
+var Types = []string{TypeMeta}
+
+// Destination is one account on one platform: a Meta pixel, say. Several
+// destinations may share a type (two Meta pixels); each has its own topic
+// (sp.out.<name>) and consumer group, so one account's outage never slows
+// another's. The settings for the type sit in the block named after it.
+type Destination struct {
+	// Name names the destination in topics, groups, outcomes and reports;
+	// default: the type.
+	Name string       `yaml:"name"`
+	Type string       `yaml:"type"`
+	Meta *meta.Config `yaml:"meta"`
+}
+
+// destNameRe keeps names usable in topic and group names.
+var destNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// applyDefaults fills the name and the type block's defaults.
+func (d *Destination) applyDefaults() {
+	if d.Name == "" {
+		d.Name = d.Type
+	}
+	if d.Type == TypeMeta && d.Meta != nil {
+		d.Meta.Name = d.Name
+		d.Meta.ApplyDefaults()
+	}
+}
+
+// validate checks one destination; key is its path, e.g. destinations[0].
+func (d Destination) validate(key string) error {
+	var errs []error
+	if !destNameRe.MatchString(d.Name) {
+		errs = append(errs, fmt.Errorf("%s.name: %q must be lower-case letters, digits, - or _ (it becomes part of topic names)", key, d.Name))
+	}
+	switch d.Type {
+	case TypeMeta:
+		if d.Meta == nil {
+			errs = append(errs, fmt.Errorf("%s.meta: required for type meta (pixel_id, access_token_env, …)", key))
+		} else if err := d.Meta.Validate(); err != nil {
+			errs = append(errs, prefixErr(key+".meta.", err))
+		}
+	case "":
+		errs = append(errs, fmt.Errorf("%s.type: required (one of %v)", key, Types))
+	default:
+		errs = append(errs, fmt.Errorf("%s.type: %q is not supported (one of %v)", key, d.Type, Types))
+	}
+	if d.Type != TypeMeta && d.Meta != nil {
+		errs = append(errs, fmt.Errorf("%s.meta: only for type meta", key))
+	}
+	return errors.Join(errs...)
+}
+
+// Accepts reports whether this destination takes events of that name.
+func (d Destination) Accepts(eventName string) bool {
+	if d.Meta != nil {
+		return d.Meta.Accepts(eventName)
+	}
+	return false
+}
+
+// Linger is how long deliver waits to fill a batch.
+func (d Destination) Linger() time.Duration {
+	if d.Meta != nil {
+		return d.Meta.Linger
+	}
+	return 0
+}
+
+// Concurrency is how many requests may be in flight at once.
+func (d Destination) Concurrency() int {
+	if d.Meta != nil {
+		return d.Meta.Concurrency
+	}
+	return 1
+}
+
+// Destination returns the destination named name, or of that type when no
+// name matches.
+func (c Config) Destination(name string) (Destination, bool) {
+	for _, d := range c.Destinations {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	for _, d := range c.Destinations {
+		if d.Type == name {
+			return d, true
+		}
+	}
+	return Destination{}, false
+}
