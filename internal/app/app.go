@@ -61,6 +61,20 @@ type App struct {
 	dec    *ingest.Decoder
 	// destCfg is the config entry of each of dests, by index.
 	destCfg []config.Destination
+
+	mu       sync.Mutex
+	breakers map[string]*deliver.Breaker
+}
+
+// Breakers returns each running destination's breaker state.
+func (a *App) Breakers() map[string]deliver.BreakerState {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[string]deliver.BreakerState, len(a.breakers))
+	for name, b := range a.breakers {
+		out[name] = b.State()
+	}
+	return out
 }
 
 // newDestination builds the destination a config entry describes; secrets
@@ -93,7 +107,7 @@ func New(cfg config.Config, o Options) (*App, error) {
 			return nil, fmt.Errorf("unknown stage %q (stages: ingest, process, deliver)", s)
 		}
 	}
-	a := &App{cfg: cfg, opts: o, log: o.Logger, topics: cfg.Kafka.Topics()}
+	a := &App{cfg: cfg, opts: o, log: o.Logger, topics: cfg.Kafka.Topics(), breakers: map[string]*deliver.Breaker{}}
 	for i, dc := range cfg.Destinations {
 		dc := dc
 		a.routes = append(a.routes, process.Route{Destination: dc.Name, Accepts: func(ev *event.Event) bool { return dc.Accepts(ev.EventName) }})
@@ -149,11 +163,11 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	var wg sync.WaitGroup
-	run := func(name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler) {
+	run := func(name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler, gate func() (bool, time.Duration)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.superviseStage(ctx, base, name, group, topics, reset, poll, linger, h)
+			a.superviseStage(ctx, base, name, group, topics, reset, poll, linger, h, gate)
 		}()
 	}
 	k := a.cfg.Kafka
@@ -163,18 +177,21 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.runs(StageIngest) {
 		st := ingest.NewStage(a.dec, a.topics, a.cfg.SourceOf, a.opts.Clock)
-		run(StageIngest, k.GroupPrefix+"-ingest", a.cfg.InputTopics(), inputReset, a.cfg.Ingest.PollRecords, 0, st.Handle)
+		run(StageIngest, k.GroupPrefix+"-ingest", a.cfg.InputTopics(), inputReset, a.cfg.Ingest.PollRecords, 0, st.Handle, nil)
 	}
 	if a.runs(StageProcess) {
 		st := process.New(a.routes, a.topics, a.opts.Clock)
-		run(StageProcess, k.GroupPrefix+"-process", []string{a.topics.Events()}, kgo.NewOffset().AtStart(), a.cfg.Ingest.PollRecords, 0, st.Handle)
+		run(StageProcess, k.GroupPrefix+"-process", []string{a.topics.Events()}, kgo.NewOffset().AtStart(), a.cfg.Ingest.PollRecords, 0, st.Handle, nil)
 	}
 	for i, d := range a.dests {
 		dc := a.destCfg[i]
 		cfg := a.deliverConfig(dc)
 		st := deliver.New(d, a.topics, cfg, a.opts.Clock, a.log)
+		a.mu.Lock()
+		a.breakers[d.Name()] = st.Breaker
+		a.mu.Unlock()
 		poll := d.Limits().MaxBatch * cfg.Concurrency
-		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, dc.Linger(), st.Handle)
+		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, dc.Linger(), st.Handle, st.Gate)
 	}
 	a.log.Info("pipeline running", "stages", a.opts.Stages, "inputs", a.cfg.InputTopics(), "brokers", k.Brokers)
 	wg.Wait()
@@ -187,6 +204,9 @@ func (a *App) deliverConfig(dc config.Destination) deliver.Config {
 		MaxBackoff:      a.cfg.Deliver.MaxBackoff,
 		MaxRetryElapsed: a.cfg.Deliver.MaxRetryElapsed,
 		Concurrency:     dc.Concurrency(),
+		Breaker: deliver.BreakerConfig{
+			Failures: a.cfg.Deliver.Breaker.Failures, OpenFor: a.cfg.Deliver.Breaker.OpenFor, MaxOpenFor: a.cfg.Deliver.Breaker.MaxOpenFor,
+		},
 	}
 }
 
@@ -215,7 +235,7 @@ func (a *App) ensureTopics(ctx context.Context, base []kgo.Opt) error {
 
 // superviseStage runs one stage's transactional loop, and builds a new
 // session after a failure, with backoff, until ctx ends.
-func (a *App) superviseStage(ctx context.Context, base []kgo.Opt, name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler) {
+func (a *App) superviseStage(ctx context.Context, base []kgo.Opt, name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler, gate func() (bool, time.Duration)) {
 	k := a.cfg.Kafka
 	backoff := time.Second
 	for ctx.Err() == nil {
@@ -239,7 +259,7 @@ func (a *App) superviseStage(ctx context.Context, base []kgo.Opt, name, group st
 			loop := &kafkax.TransactLoop{
 				Name: name, Session: sess, PollRecords: poll, Linger: linger, Handle: h,
 				ShutdownTimeout: a.cfg.Deliver.ShutdownTimeout, EndTimeout: k.TransactionTimeout,
-				AbortBackoff: a.cfg.Deliver.InitialBackoff, Logger: a.log,
+				AbortBackoff: a.cfg.Deliver.InitialBackoff, Logger: a.log, Gate: gate, Topics: topics,
 			}
 			if a.opts.OnCommit != nil {
 				loop.OnCommit = func(c, p int) { a.opts.OnCommit(name, c, p) }

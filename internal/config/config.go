@@ -61,6 +61,18 @@ type Deliver struct {
 	MaxRetryElapsed time.Duration `yaml:"max_retry_elapsed"`
 	// ShutdownTimeout bounds how long in-flight batches may finish on stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Breaker configures each destination's circuit breaker.
+	Breaker Breaker `yaml:"breaker"`
+}
+
+// Breaker configures the circuit breaker every destination has.
+type Breaker struct {
+	// Failures in a row (429, 5xx, timeouts) that open it.
+	Failures int `yaml:"failures"`
+	// OpenFor is the first cool-down before a probe; it doubles after each
+	// failed probe up to MaxOpenFor.
+	OpenFor    time.Duration `yaml:"open_for"`
+	MaxOpenFor time.Duration `yaml:"max_open_for"`
 }
 
 // Server configures the status/report HTTP server.
@@ -121,6 +133,15 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.Deliver.ShutdownTimeout == 0 {
 		c.Deliver.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Deliver.Breaker.Failures == 0 {
+		c.Deliver.Breaker.Failures = 5
+	}
+	if c.Deliver.Breaker.OpenFor == 0 {
+		c.Deliver.Breaker.OpenFor = 10 * time.Second
+	}
+	if c.Deliver.Breaker.MaxOpenFor == 0 {
+		c.Deliver.Breaker.MaxOpenFor = 5 * time.Minute
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
@@ -213,6 +234,12 @@ func (c Config) Validate() error {
 	}
 	if c.Deliver.ShutdownTimeout <= 0 {
 		add("deliver.shutdown_timeout", "must be positive")
+	}
+	if c.Deliver.Breaker.Failures < 1 {
+		add("deliver.breaker.failures", "must be at least 1")
+	}
+	if c.Deliver.Breaker.OpenFor <= 0 || c.Deliver.Breaker.MaxOpenFor < c.Deliver.Breaker.OpenFor {
+		add("deliver.breaker.max_open_for", "must be at least deliver.breaker.open_for (%s)", c.Deliver.Breaker.OpenFor)
 	}
 	if len(c.Destinations) == 0 {
 		add("destinations", "at least one destination is required, e.g. - {type: meta, meta: {pixel_id: …, access_token_env: …}}")

@@ -37,7 +37,12 @@ type Config struct {
 	MaxRetryElapsed time.Duration
 	// Concurrency is how many requests may be in flight at once.
 	Concurrency int
+	Breaker     BreakerConfig
 }
+
+// ErrBreakerOpen ends a transaction whose destination's breaker opened: its
+// records stay in Kafka until the platform answers again.
+var ErrBreakerOpen = errors.New("circuit breaker open")
 
 // ErrRetriesExhausted ends a transaction whose retries in place ran out; its
 // records are consumed again later.
@@ -51,6 +56,8 @@ type Stage struct {
 	cfg    Config
 	clock  func() time.Time
 	log    *slog.Logger
+	// Breaker is the destination's circuit breaker.
+	Breaker *Breaker
 	// Sent counts requests, for progress and benchmarks.
 	Sent atomic.Int64
 }
@@ -66,7 +73,8 @@ func New(dest destination.Destination, topics kafkax.Topics, cfg Config, clock f
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
 	}
-	return &Stage{dest: dest, limits: dest.Limits(), topics: topics, cfg: cfg, clock: clock, log: log}
+	return &Stage{dest: dest, limits: dest.Limits(), topics: topics, cfg: cfg, clock: clock, log: log,
+		Breaker: NewBreaker(dest.Name(), cfg.Breaker, clock, log)}
 }
 
 // item is one event on its way through a batch.
@@ -184,8 +192,16 @@ func (s *Stage) send(ctx context.Context, batch []*item, deadline time.Time) err
 			ps[i] = it.prepared
 			it.attempts++
 		}
+		if ok, _ := s.Breaker.Allow(); !ok {
+			return fmt.Errorf("sending %d events to %s: %w", len(todo), s.dest.Name(), ErrBreakerOpen)
+		}
 		s.Sent.Add(1)
 		res, err := s.dest.Send(ctx, ps)
+		if err != nil && !isPermanent(err) {
+			s.Breaker.Failure(err.Error()) // 429, 5xx, timeout: the platform is struggling
+		} else {
+			s.Breaker.Success() // the platform answered, even if to refuse
+		}
 		var wait time.Duration
 		switch {
 		case err == nil:
@@ -238,3 +254,12 @@ func (s *Stage) send(ctx context.Context, batch []*item, deadline time.Time) err
 	}
 	return nil
 }
+
+func isPermanent(err error) bool {
+	_, ok := destination.AsPermanent(err)
+	return ok
+}
+
+// Gate is the TransactLoop gate for this stage: while the breaker is open
+// the loop does not poll, so the backlog waits in Kafka, not in memory.
+func (s *Stage) Gate() (ready bool, wait time.Duration) { return s.Breaker.Ready() }

@@ -195,7 +195,7 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 	sbStats := func() sandbox.MetaStats { return sb.Meta().Stats() }
 	status := func() quality.Status {
 		return quality.Status{Now: time.Now(), Started: started, Inputs: produced.Load(), Ledger: ledger.Snapshot(),
-			Extra: map[string]any{"sandbox": sbStats()}}
+			Extra: map[string]any{"sandbox": sbStats(), "breakers": st.App.Breakers()}}
 	}
 	if o.Listen != "" {
 		ln, err := net.Listen("tcp", o.Listen)

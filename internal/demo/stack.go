@@ -43,6 +43,8 @@ type Stack struct {
 	Config     config.Config
 	Ledger     *quality.Ledger
 	Producer   *kgo.Client
+	// App is the running pipeline (for its breakers' states).
+	App *app.App
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -93,6 +95,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.App = pipe
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.wg.Add(1)

@@ -81,6 +81,11 @@ type TransactLoop struct {
 	Logger       *slog.Logger
 	// OnCommit, if set, is told how many records a committed batch consumed.
 	OnCommit func(consumed, produced int)
+	// Gate, if set, is asked before each poll; while it says not ready the
+	// loop pauses fetching (the backlog stays in Kafka) and waits.
+	Gate func() (ready bool, wait time.Duration)
+	// Topics are the consumed topics, paused while the gate is closed.
+	Topics []string
 }
 
 // Run polls and handles batches until ctx is cancelled (returns nil) or the
@@ -92,6 +97,9 @@ func (l *TransactLoop) Run(ctx context.Context) error {
 	}
 	for {
 		if ctx.Err() != nil {
+			return nil
+		}
+		if !l.waitGate(ctx) {
 			return nil
 		}
 		recs := l.poll(ctx)
@@ -114,6 +122,35 @@ func (l *TransactLoop) Run(ctx context.Context) error {
 			case <-ctx.Done():
 			case <-time.After(l.AbortBackoff):
 			}
+		}
+	}
+}
+
+// waitGate blocks while the gate is closed, with fetching paused; it
+// returns false if ctx ended meanwhile.
+func (l *TransactLoop) waitGate(ctx context.Context) bool {
+	if l.Gate == nil {
+		return true
+	}
+	paused := false
+	defer func() {
+		if paused {
+			l.Session.Client().ResumeFetchTopics(l.Topics...)
+		}
+	}()
+	for {
+		ready, wait := l.Gate()
+		if ready {
+			return true
+		}
+		if !paused {
+			l.Session.Client().PauseFetchTopics(l.Topics...)
+			paused = true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(max(wait, 10*time.Millisecond)):
 		}
 	}
 }
