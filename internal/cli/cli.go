@@ -43,6 +43,7 @@ func commands() []command {
 		{"validate", "[FILE]", "check JSON-lines events against the schemas (stdin without FILE)", validateCmd},
 		{"normalize", "--platform P --field F [FILE]", "print normalized<TAB>sha256 per raw value, as a platform hashes it", normalizeCmd},
 		{"preview", "--destination D [--config FILE] [FILE]", "print the exact request body one event would be sent as", previewCmd},
+		{"topics", "plan|apply --config FILE", "show, or create, the Kafka topics the config needs", topicsCmd},
 		{"version", "", "print the version", func(_ context.Context, _ []string, io IO) int {
 			fmt.Fprintf(io.Out, "signalpipe %s\n", Version)
 			return exitOK
