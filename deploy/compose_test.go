@@ -82,9 +82,7 @@ func loadCompose(t *testing.T) composeFile {
 // pendingCommands are subcommands docker-compose.yml runs that the binary
 // does not have yet, with why. Once one exists the test says so, so that its
 // flags are checked from then on.
-var pendingCommands = map[string]string{
-	"generate": "the standalone traffic generator (issue 7); until it exists the generator service exits with 'unknown command'",
-}
+var pendingCommands = map[string]string{}
 
 // checkCommand runs `signalpipe ARGS… -h` in-process: the subcommand must
 // exist and its usage must name every --flag the args use.

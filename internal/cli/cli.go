@@ -38,6 +38,7 @@ func commands() []command {
 	return []command{
 		{"run", "--config FILE [--stages ingest,process,deliver]", "run the pipeline against your Kafka and the real platform APIs", runCmd},
 		{"demo", "[--events N --once [--json]] [--rate R]", "run everything on the embedded default: broker, sandboxes, traffic, pipeline, status page", demoCmd},
+		{"generate", "--brokers ADDR [--rate R] [--events N]", "produce the demo's realistic web, app and CRM traffic to any Kafka cluster", generateCmd},
 		{"broker", "[--listen ADDR] [--data-dir DIR]", "run the embedded Kafka-compatible broker alone", brokerCmd},
 		{"sandbox", "[--listen ADDR] [--fault SPEC]", "run the platform sandboxes alone", sandboxCmd},
 		{"validate", "[FILE]", "check JSON-lines events against the schemas (stdin without FILE)", validateCmd},

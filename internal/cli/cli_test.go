@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/signalpipe/signalpipe/internal/kafkax"
 )
 
 func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -181,5 +185,42 @@ func TestUsageAndUnknownCommand(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "", "demo", "--once"); code != 2 || !strings.Contains(errOut, "--events") {
 		t.Errorf("demo --once without --events: exit %d, %q", code, errOut)
+	}
+}
+
+// TestGenerate produces a fixed number of events to a real broker and checks
+// they arrive on the topics named.
+func TestGenerate(t *testing.T) {
+	t.Parallel()
+	b, err := kafkax.StartEmbedded("127.0.0.1:0", "", 2, "w", "a", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	code, _, errOut := run(t, "", "generate", "--brokers", b.Addr, "--rate", "2000", "--events", "300", "--topics", "web=w,app=a,crm=c")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.ConsumeTopics("w", "a", "c"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	per := map[string]int{}
+	total := 0
+	for total < 300 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of 300 (%v)", total, per)
+		}
+		fs.EachRecord(func(r *kgo.Record) { per[r.Topic]++; total++ })
+	}
+	if per["w"] == 0 || per["a"] == 0 || per["c"] == 0 {
+		t.Errorf("per topic %v: every source should get traffic", per)
+	}
+	if code, _, errOut := run(t, "", "generate"); code != 2 || !strings.Contains(errOut, "--brokers") {
+		t.Errorf("without --brokers: exit %d, %q", code, errOut)
 	}
 }
