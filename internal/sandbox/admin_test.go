@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,8 +65,8 @@ func TestAdminHealthAndStats(t *testing.T) {
 		Status    string   `json:"status"`
 		Platforms []string `json:"platforms"`
 	}](t, admin(t, ts, "GET", "/_sandbox/health", "", ""))
-	if health.Status != "ok" || len(health.Platforms) != 1 || health.Platforms[0] != "meta" {
-		t.Errorf("health %+v; want ok with platform meta", health)
+	if health.Status != "ok" || !slices.Contains(health.Platforms, "meta") || !slices.Contains(health.Platforms, "webhook") {
+		t.Errorf("health %+v; want ok with platforms meta and webhook", health)
 	}
 
 	postEvents(t, ts, testToken, validEvents(testNow, "s", 3)).success(t)

@@ -33,6 +33,10 @@ type Options struct {
 	// AdminToken, when set, is required as "Authorization: Bearer <token>"
 	// on every /_sandbox/* admin endpoint.
 	AdminToken string
+	// WebhookSecret is the HMAC secret the webhook receiver checks
+	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
+	// (the signature and timestamp headers are still required).
+	WebhookSecret string
 }
 
 // Server is a multi-platform emulator of the ad platforms' conversion APIs.
@@ -44,6 +48,7 @@ type Server struct {
 	// platforms is fixed by New; only each slot's fault changes afterwards.
 	platforms map[string]*platformSlot
 	meta      *metaAPI
+	webhook   *webhookAPI
 	handler   http.Handler
 }
 
@@ -70,6 +75,9 @@ type route struct {
 	method  string
 	path    string // a net/http pattern path, e.g. "/{version}/{pixel}/events"
 	handler http.HandlerFunc
+	// unprefixed serves the route only at its real path, for a path whose
+	// /{platform}/ form would collide with another platform's real path.
+	unprefixed bool
 }
 
 // platformSlot pairs a platform with its current fault, if any.
@@ -103,7 +111,8 @@ func New(o Options) *Server {
 		platforms:  make(map[string]*platformSlot),
 	}
 	s.meta = newMetaAPI(clock, maps.Clone(o.MetaTokens), logger, maxRecorded)
-	for _, p := range []platform{s.meta} {
+	s.webhook = newWebhookAPI(clock, o.WebhookSecret, logger, maxRecorded)
+	for _, p := range []platform{s.meta, s.webhook} {
 		s.platforms[p.name()] = &platformSlot{api: p}
 	}
 
@@ -113,7 +122,9 @@ func New(o Options) *Server {
 		for _, rt := range slot.api.routes() {
 			h := s.withFaults(slot, rt.handler)
 			mux.Handle(rt.method+" "+rt.path, h)
-			mux.Handle(rt.method+" /"+name+rt.path, h)
+			if !rt.unprefixed {
+				mux.Handle(rt.method+" /"+name+rt.path, h)
+			}
 		}
 	}
 	s.registerAdmin(mux)
@@ -128,6 +139,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Meta returns the recorder of the events the Meta emulator accepted.
 func (s *Server) Meta() *MetaRecorder { return s.meta.rec }
 
+// Webhook returns the recorder of the events the webhook receiver accepted.
+func (s *Server) Webhook() *WebhookRecorder { return s.webhook.rec }
+
 // platformNames returns the emulated platforms' names, sorted.
 func (s *Server) platformNames() []string {
 	return slices.Sorted(maps.Keys(s.platforms))
@@ -138,7 +152,7 @@ func (s *Server) platformNames() []string {
 // names before any Server exists.
 func knownPlatform(name string) bool {
 	switch name {
-	case metaName:
+	case metaName, webhookName:
 		return true
 	}
 	return false
