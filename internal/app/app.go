@@ -21,6 +21,7 @@ import (
 	"github.com/signalpipe/signalpipe/internal/deliver"
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/ingest"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
@@ -83,6 +84,8 @@ func newDestination(dc config.Destination, getenv func(string) string, hc *http.
 	switch dc.Type {
 	case config.TypeMeta:
 		return meta.New(*dc.Meta, getenv(dc.Meta.AccessTokenEnv), hc)
+	case config.TypeWebhook:
+		return webhook.New(*dc.Webhook, getenv(dc.Webhook.SecretEnv), hc)
 	}
 	return nil, fmt.Errorf("unsupported destination type %q", dc.Type)
 }

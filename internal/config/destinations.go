@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
 
 // Destination types.
 const (
-	TypeMeta = "meta"
+	TypeMeta    = "meta"
+	TypeWebhook = "webhook"
 )
 
 // Types lists the destination types signalpipe supports.
-var Types = []string{TypeMeta}
+var Types = []string{TypeMeta, TypeWebhook}
 
 // Destination is one account on one platform: a Meta pixel, say. Several
 // destinations may share a type (two Meta pixels); each has its own topic
@@ -24,9 +26,10 @@ var Types = []string{TypeMeta}
 type Destination struct {
 	// Name names the destination in topics, groups, outcomes and reports;
 	// default: the type.
-	Name string       `yaml:"name"`
-	Type string       `yaml:"type"`
-	Meta *meta.Config `yaml:"meta"`
+	Name    string          `yaml:"name"`
+	Type    string          `yaml:"type"`
+	Meta    *meta.Config    `yaml:"meta"`
+	Webhook *webhook.Config `yaml:"webhook"`
 }
 
 // destNameRe keeps names usable in topic and group names.
@@ -40,6 +43,10 @@ func (d *Destination) applyDefaults() {
 	if d.Type == TypeMeta && d.Meta != nil {
 		d.Meta.Name = d.Name
 		d.Meta.ApplyDefaults()
+	}
+	if d.Type == TypeWebhook && d.Webhook != nil {
+		d.Webhook.Name = d.Name
+		d.Webhook.ApplyDefaults()
 	}
 }
 
@@ -56,6 +63,12 @@ func (d Destination) validate(key string) error {
 		} else if err := d.Meta.Validate(); err != nil {
 			errs = append(errs, prefixErr(key+".meta.", err))
 		}
+	case TypeWebhook:
+		if d.Webhook == nil {
+			errs = append(errs, fmt.Errorf("%s.webhook: required for type webhook (url, secret_env, …)", key))
+		} else if err := d.Webhook.Validate(); err != nil {
+			errs = append(errs, prefixErr(key+".webhook.", err))
+		}
 	case "":
 		errs = append(errs, fmt.Errorf("%s.type: required (one of %v)", key, Types))
 	default:
@@ -64,29 +77,41 @@ func (d Destination) validate(key string) error {
 	if d.Type != TypeMeta && d.Meta != nil {
 		errs = append(errs, fmt.Errorf("%s.meta: only for type meta", key))
 	}
+	if d.Type != TypeWebhook && d.Webhook != nil {
+		errs = append(errs, fmt.Errorf("%s.webhook: only for type webhook", key))
+	}
 	return errors.Join(errs...)
 }
 
 // Accepts reports whether this destination takes events of that name.
 func (d Destination) Accepts(eventName string) bool {
-	if d.Meta != nil {
+	switch {
+	case d.Meta != nil:
 		return d.Meta.Accepts(eventName)
+	case d.Webhook != nil:
+		return d.Webhook.Accepts(eventName)
 	}
 	return false
 }
 
 // Linger is how long deliver waits to fill a batch.
 func (d Destination) Linger() time.Duration {
-	if d.Meta != nil {
+	switch {
+	case d.Meta != nil:
 		return d.Meta.Linger
+	case d.Webhook != nil:
+		return d.Webhook.Linger
 	}
 	return 0
 }
 
 // Concurrency is how many requests may be in flight at once.
 func (d Destination) Concurrency() int {
-	if d.Meta != nil {
+	switch {
+	case d.Meta != nil:
 		return d.Meta.Concurrency
+	case d.Webhook != nil:
+		return d.Webhook.Concurrency
 	}
 	return 1
 }

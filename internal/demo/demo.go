@@ -62,6 +62,11 @@ const (
 	pixelID   = "1234567890"
 	tokenEnv  = "SIGNALPIPE_DEMO_META_TOKEN"
 	demoToken = "demo-sandbox-token"
+
+	// WebhookSecretEnv names the demo webhook secret; the stack provides it
+	// and the sandbox's receiver checks signatures with it.
+	WebhookSecretEnv = "SIGNALPIPE_DEMO_WEBHOOK_SECRET"
+	webhookSecret    = "demo-webhook-secret"
 )
 
 // Ledger is what a --once run prints.

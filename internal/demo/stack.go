@@ -71,7 +71,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	}
 	s.closers = append(s.closers, s.Broker.Close)
 
-	s.Sandbox = sandbox.New(sandbox.Options{MetaTokens: map[string]string{pixelID: demoToken}, Clock: o.Clock})
+	s.Sandbox = sandbox.New(sandbox.Options{MetaTokens: map[string]string{pixelID: demoToken}, WebhookSecret: webhookSecret, Clock: o.Clock})
 	url, stop, err := s.Sandbox.Start("127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -82,13 +82,17 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	s.Config = Config(s.Broker.Addr, s.SandboxURL)
 	if o.Tune != nil {
 		o.Tune(&s.Config)
+		s.Config.ApplyDefaults() // for anything Tune added
 		if err := s.Config.Validate(); err != nil {
 			return nil, err
 		}
 	}
 	pipe, err := app.New(s.Config, app.Options{Logger: o.Logger, Clock: o.Clock, Getenv: func(k string) string {
-		if k == tokenEnv {
+		switch k {
+		case tokenEnv:
 			return demoToken
+		case WebhookSecretEnv:
+			return webhookSecret
 		}
 		return os.Getenv(k)
 	}})

@@ -9,14 +9,16 @@ import (
 	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/deliver"
 	"github.com/signalpipe/signalpipe/internal/demo"
+	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
 )
 
 // TestFaultPlatformOutage: Meta answers 503, then 429 with Retry-After,
 // then times out, for a window, and recovers. Nothing is lost: every record
-// ends delivered; the breaker opened during the outage and closed after it;
-// and the failing platform was not hammered (requests stay bounded while
-// the breaker is open).
+// ends delivered to both destinations; the breaker opened during the outage
+// and closed after it; the failing platform was not hammered (requests stay
+// bounded while the breaker is open); and the other destination, a webhook,
+// received everything while Meta was still down.
 func TestFaultPlatformOutage(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -28,6 +30,9 @@ func TestFaultPlatformOutage(t *testing.T) {
 		c.Destinations[0].Meta.Timeout = 300 * time.Millisecond
 		c.Destinations[0].Meta.Linger = 20 * time.Millisecond
 		c.Destinations[0].Meta.BatchSize = 200
+		c.Destinations = append(c.Destinations, config.Destination{Name: "hook", Type: config.TypeWebhook, Webhook: &webhook.Config{
+			URL: c.Destinations[0].Meta.Endpoint + "/hooks/crm", SecretEnv: demo.WebhookSecretEnv, Linger: 20 * time.Millisecond,
+		}})
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -70,14 +75,18 @@ func TestFaultPlatformOutage(t *testing.T) {
 		watch(1500 * time.Millisecond)
 	}
 	during := st.Sandbox.Meta().Stats()
+	hookDuring := st.Sandbox.Webhook().Stats()
 	st.Sandbox.ClearFaults()
 
 	if _, err := st.WaitBalanced(ctx, inputs); err != nil {
 		t.Fatal(err)
 	}
 	snap := st.Ledger.Snapshot()
-	if snap.Outcomes["delivered"] != n {
-		t.Errorf("outcomes %v, want all %d delivered", snap.Outcomes, n)
+	if snap.ByDestination["meta"]["delivered"] != n || snap.ByDestination["hook"]["delivered"] != n {
+		t.Errorf("outcomes by destination %v, want all %d delivered to each", snap.ByDestination, n)
+	}
+	if hookDuring.Accepted < n {
+		t.Errorf("the webhook received %d of %d events while Meta was down: one platform's outage slowed another", hookDuring.Accepted, n)
 	}
 	if !sawOpen {
 		t.Error("the breaker never opened during a 4.5 s outage")
