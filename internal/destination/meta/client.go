@@ -59,14 +59,7 @@ func newHTTPClient(timeout time.Duration) *http.Client {
 	rc.RetryWaitMax = 250 * time.Millisecond
 	rc.Logger = nil
 	rc.HTTPClient.Timeout = timeout
-	rc.HTTPClient.Transport = &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 16,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 5 * time.Second,
-		ForceAttemptHTTP2:   true,
-	}
+	rc.HTTPClient.Transport = destination.NewTransport(16)
 	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 		if ctx.Err() != nil || resp != nil || err == nil {
 			return false, nil
@@ -110,26 +103,14 @@ func (c Config) Prepare(ev *event.Event) (destination.Prepared, error) {
 
 // Body renders the request body for a batch, exactly as Send posts it.
 func (c Config) Body(batch []destination.Prepared) []byte {
-	n := 64
-	for _, p := range batch {
-		n += len(p.Payload) + 1
-	}
-	var b bytes.Buffer
-	b.Grow(n)
-	b.WriteString(`{"data":[`)
-	for i, p := range batch {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(p.Payload)
-	}
-	b.WriteByte(']')
+	b := make([]byte, 0, destination.PayloadBytes(batch)+64+len(c.TestEventCode))
+	b = append(b, `{"data":`...)
+	b = destination.AppendPayloads(b, batch)
 	if c.TestEventCode != "" {
-		b.WriteString(`,"test_event_code":`)
-		b.WriteString(quote(c.TestEventCode))
+		b = append(b, `,"test_event_code":`...)
+		b = append(b, quote(c.TestEventCode)...)
 	}
-	b.WriteByte('}')
-	return b.Bytes()
+	return append(b, '}')
 }
 
 // Send implements destination.Destination: one POST for the whole batch.

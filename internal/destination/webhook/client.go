@@ -54,23 +54,10 @@ func New(cfg Config, secret string, httpClient *http.Client) (*Client, error) {
 	if httpClient != nil {
 		hc = *httpClient
 	} else {
-		hc = http.Client{Transport: newTransport()}
+		hc = http.Client{Transport: destination.NewTransport(MaxConcurrency)}
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{cfg: cfg, secret: []byte(secret), http: &hc, now: time.Now}, nil
-}
-
-// newTransport is a transport of our own, so Close can release its idle
-// connections without touching anyone else's.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: MaxConcurrency,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 5 * time.Second,
-		ForceAttemptHTTP2:   true,
-	}
 }
 
 // Sign returns the X-Signalpipe-Signature value for body sent at timestamp

@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -207,19 +206,8 @@ func (c Config) Prepare(ev *event.Event) (destination.Prepared, error) {
 // Body renders the request body for a batch, exactly as Send posts it and
 // signs it: {"events":[...]}.
 func (c Config) Body(batch []destination.Prepared) []byte {
-	n := len(`{"events":[]}`)
-	for _, p := range batch {
-		n += len(p.Payload) + 1
-	}
-	var b bytes.Buffer
-	b.Grow(n)
-	b.WriteString(`{"events":[`)
-	for i, p := range batch {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(p.Payload)
-	}
-	b.WriteString(`]}`)
-	return b.Bytes()
+	b := make([]byte, 0, destination.PayloadBytes(batch)+len(`{"events":}`))
+	b = append(b, `{"events":`...)
+	b = destination.AppendPayloads(b, batch)
+	return append(b, '}')
 }
