@@ -85,7 +85,7 @@ func BenchmarkTransform(b *testing.B) {
 		b.Fatal(err)
 	}
 	dec := ingest.NewDecoder(v, ingest.DecodeOptions{})
-	mc := meta.Config{PixelID: "1", AccessTokenEnv: "T", MaxEventAge: 7 * 24 * time.Hour}
+	mc := meta.Config{PixelID: "1", AccessTokenEnv: "T"}
 	mc.ApplyDefaults()
 	origin := event.Origin{Topic: "events.web"}
 	received := time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
@@ -83,35 +84,39 @@ func (d Destination) validate(key string) error {
 	return errors.Join(errs...)
 }
 
-// Accepts reports whether this destination takes events of that name.
-func (d Destination) Accepts(eventName string) bool {
+// settings returns the delivery settings of the destination's type block,
+// or nil before validation has made sure there is one. It is the only place
+// that looks at the type: everything routing and deliver need comes from it.
+func (d Destination) settings() *destination.Delivery {
 	switch {
 	case d.Meta != nil:
-		return d.Meta.Accepts(eventName)
+		return d.Meta.Settings()
 	case d.Webhook != nil:
-		return d.Webhook.Accepts(eventName)
+		return d.Webhook.Settings()
+	}
+	return nil
+}
+
+// Accepts reports whether this destination takes events of that name.
+func (d Destination) Accepts(eventName string) bool {
+	if s := d.settings(); s != nil {
+		return s.Accepts(eventName)
 	}
 	return false
 }
 
 // Linger is how long deliver waits to fill a batch.
 func (d Destination) Linger() time.Duration {
-	switch {
-	case d.Meta != nil:
-		return d.Meta.Linger
-	case d.Webhook != nil:
-		return d.Webhook.Linger
+	if s := d.settings(); s != nil {
+		return s.Linger
 	}
 	return 0
 }
 
 // Concurrency is how many requests may be in flight at once.
 func (d Destination) Concurrency() int {
-	switch {
-	case d.Meta != nil:
-		return d.Meta.Concurrency
-	case d.Webhook != nil:
-		return d.Webhook.Concurrency
+	if s := d.settings(); s != nil {
+		return s.Concurrency
 	}
 	return 1
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/deliver"
 	"github.com/signalpipe/signalpipe/internal/demo"
+	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
 )
@@ -31,7 +32,8 @@ func TestFaultPlatformOutage(t *testing.T) {
 		c.Destinations[0].Meta.Linger = 20 * time.Millisecond
 		c.Destinations[0].Meta.BatchSize = 200
 		c.Destinations = append(c.Destinations, config.Destination{Name: "hook", Type: config.TypeWebhook, Webhook: &webhook.Config{
-			URL: c.Destinations[0].Meta.Endpoint + "/hooks/crm", SecretEnv: demo.WebhookSecretEnv, Linger: 20 * time.Millisecond,
+			URL: c.Destinations[0].Meta.Endpoint + "/hooks/crm", SecretEnv: demo.WebhookSecretEnv,
+			Delivery: destination.Delivery{Linger: 20 * time.Millisecond},
 		}})
 	}})
 	if err != nil {

@@ -79,7 +79,7 @@ func (c *Client) Name() string { return c.cfg.Name }
 
 // Limits implements destination.Destination.
 func (c *Client) Limits() destination.Limits {
-	return destination.Limits{MaxBatch: c.cfg.BatchSize, MaxEventAge: c.cfg.maxEventAge, AllOrNothing: true}
+	return destination.Limits{MaxBatch: c.cfg.BatchSize, MaxEventAge: c.cfg.MaxAge, AllOrNothing: true}
 }
 
 // Prepare implements destination.Destination.

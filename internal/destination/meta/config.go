@@ -5,11 +5,14 @@ package meta
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"fmt"
 	"net/url"
 	"regexp"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -26,22 +29,14 @@ type Config struct {
 	Endpoint string `yaml:"endpoint"`
 	// TestEventCode routes events to Events Manager's Test Events tool.
 	TestEventCode string `yaml:"test_event_code"`
-	// BatchSize is the most events per request (Meta allows 1000).
-	BatchSize int `yaml:"batch_size"`
-	// Linger is how long deliver waits to fill a batch.
-	Linger time.Duration `yaml:"linger"`
-	// Timeout bounds one request.
-	Timeout time.Duration `yaml:"timeout"`
-	// Concurrency is how many requests may be in flight at once.
-	Concurrency int `yaml:"concurrency"`
-	// MaxEventAge is how old an event may be when sent (Meta: 7 days; one
-	// older event fails the whole request, so older ones never enter a batch).
-	MaxEventAge time.Duration `yaml:"max_event_age"`
+	// Delivery holds batch_size (Meta allows 1000), linger, timeout,
+	// concurrency, max_event_age (Meta: 7 days; one older event fails the
+	// whole request, so older ones never enter a batch) and events (default:
+	// all but identify).
+	destination.Delivery `yaml:",inline"`
 	// DefaultPhoneRegion is used for phone numbers without a country code
 	// when the event has no address country (ISO-3166 alpha-2, e.g. US).
 	DefaultPhoneRegion string `yaml:"default_phone_region"`
-	// Events lists the canonical event names sent; default: all but identify.
-	Events []string `yaml:"events"`
 	// EventNames overrides the Meta event name per canonical name.
 	EventNames map[string]string `yaml:"event_names"`
 	// HashExternalID hashes external_id (Meta recommends it; it must match
@@ -79,7 +74,6 @@ var DefaultEventNames = map[string]string{
 
 var (
 	apiVersionRe = regexp.MustCompile(`^v\d+\.\d+$`)
-	envNameRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	regionRe     = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
@@ -94,26 +88,10 @@ func (c *Config) ApplyDefaults() {
 	if c.Endpoint == "" {
 		c.Endpoint = DefaultEndpoint
 	}
-	if c.BatchSize == 0 {
-		c.BatchSize = DefaultBatchSize
-	}
-	if c.Linger == 0 {
-		c.Linger = DefaultLinger
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Concurrency == 0 {
-		c.Concurrency = DefaultConcurrency
-	}
-	if c.MaxEventAge == 0 {
-		c.MaxEventAge = MaxEventAgeLimit
-	}
-	if len(c.Events) == 0 {
-		for name := range DefaultEventNames {
-			c.Events = append(c.Events, name)
-		}
-	}
+	c.Fill(destination.Delivery{
+		BatchSize: DefaultBatchSize, Linger: DefaultLinger, Timeout: DefaultTimeout,
+		Concurrency: DefaultConcurrency, MaxEventAge: MaxEventAgeLimit, Events: defaultEvents(),
+	})
 	if c.HashExternalID == nil {
 		t := true
 		c.HashExternalID = &t
@@ -131,7 +109,7 @@ func (c Config) Validate() error {
 	}
 	if c.AccessTokenEnv == "" {
 		add("access_token_env", "required (the name of the environment variable that holds the token)")
-	} else if !envNameRe.MatchString(c.AccessTokenEnv) {
+	} else if !destination.ValidEnvName(c.AccessTokenEnv) {
 		add("access_token_env", "%q is not an environment variable name (put the token in the environment, not in the file)", c.AccessTokenEnv)
 	}
 	if !apiVersionRe.MatchString(c.APIVersion) {
@@ -140,20 +118,10 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		add("endpoint", "must be an http(s) URL, not %q", c.Endpoint)
 	}
-	if c.BatchSize < 1 || c.BatchSize > MaxBatchSize {
-		add("batch_size", "must be between 1 and %d, got %d", MaxBatchSize, c.BatchSize)
-	}
-	if c.Linger < 0 || c.Linger > time.Minute {
-		add("linger", "must be between 0 and 1m, got %s", c.Linger)
-	}
-	if c.Timeout <= 0 {
-		add("timeout", "must be positive")
-	}
-	if c.Concurrency < 1 || c.Concurrency > 64 {
-		add("concurrency", "must be between 1 and 64, got %d", c.Concurrency)
-	}
-	if c.MaxEventAge <= 0 || c.MaxEventAge > MaxEventAgeLimit {
-		add("max_event_age", "must be positive and at most %s (Meta's limit), got %s", MaxEventAgeLimit, c.MaxEventAge)
+	if err := c.Delivery.Validate(destination.DeliveryLimits{
+		MaxBatch: MaxBatchSize, MaxEventAge: MaxEventAgeLimit, MaxConcurrency: 64, MaxLinger: time.Minute,
+	}); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DefaultPhoneRegion != "" && !regionRe.MatchString(c.DefaultPhoneRegion) {
 		add("default_phone_region", "must be an upper-case ISO-3166 alpha-2 code such as US, not %q", c.DefaultPhoneRegion)
@@ -168,14 +136,9 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Accepts reports whether events with this canonical name go to Meta.
-func (c Config) Accepts(name string) bool {
-	for _, e := range c.Events {
-		if e == name {
-			return true
-		}
-	}
-	return false
+// defaultEvents is every name with a Meta event, in a fixed order.
+func defaultEvents() []string {
+	return slices.Sorted(maps.Keys(DefaultEventNames))
 }
 
 // MetaEventName returns the Meta event name for a canonical name.

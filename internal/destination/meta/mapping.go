@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -212,8 +211,6 @@ func MatchKeys(ud *UserData) []string {
 	return keys
 }
 
-// maxEventAge is the age limit for one event.
-func (c Config) maxEventAge(*event.Event) time.Duration { return c.MaxEventAge }
 
 // encode renders one server event.
 func encode(se ServerEvent) ([]byte, error) { return json.Marshal(se) }

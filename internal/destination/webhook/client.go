@@ -90,7 +90,7 @@ func (c *Client) Name() string { return c.cfg.Name }
 // nothing: the receiver accepts or refuses a request as a whole, and an
 // event cannot make it refuse (the payload has no required identifier).
 func (c *Client) Limits() destination.Limits {
-	return destination.Limits{MaxBatch: c.cfg.BatchSize, MaxEventAge: c.cfg.maxEventAge, AllOrNothing: false}
+	return destination.Limits{MaxBatch: c.cfg.BatchSize, MaxEventAge: c.cfg.MaxAge, AllOrNothing: false}
 }
 
 // Prepare implements destination.Destination.

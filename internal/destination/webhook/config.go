@@ -70,6 +70,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -82,18 +83,9 @@ type Config struct {
 	URL string `yaml:"url"`
 	// SecretEnv names the environment variable holding the HMAC secret.
 	SecretEnv string `yaml:"secret_env"`
-	// BatchSize is the most events per request.
-	BatchSize int `yaml:"batch_size"`
-	// Linger is how long deliver waits to fill a batch.
-	Linger time.Duration `yaml:"linger"`
-	// Timeout bounds one request.
-	Timeout time.Duration `yaml:"timeout"`
-	// Concurrency is how many requests may be in flight at once.
-	Concurrency int `yaml:"concurrency"`
-	// MaxEventAge is how old an event may be when sent.
-	MaxEventAge time.Duration `yaml:"max_event_age"`
-	// Events lists the canonical event names sent; default: all but identify.
-	Events []string `yaml:"events"`
+	// Delivery holds batch_size, linger, timeout, concurrency,
+	// max_event_age and events (default: all but identify).
+	destination.Delivery `yaml:",inline"`
 	// Headers are extra static request headers, such as a routing key. They
 	// are stored in the config file, so they must not hold secrets.
 	Headers map[string]string `yaml:"headers"`
@@ -130,7 +122,6 @@ var DefaultEvents = []string{
 var knownEvents = append(slices.Clone(DefaultEvents), event.NameIdentify)
 
 var (
-	envNameRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	headerNameRe = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 )
 
@@ -147,24 +138,10 @@ func (c *Config) ApplyDefaults() {
 	if c.Name == "" {
 		c.Name = DefaultName
 	}
-	if c.BatchSize == 0 {
-		c.BatchSize = DefaultBatchSize
-	}
-	if c.Linger == 0 {
-		c.Linger = DefaultLinger
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Concurrency == 0 {
-		c.Concurrency = DefaultConcurrency
-	}
-	if c.MaxEventAge == 0 {
-		c.MaxEventAge = DefaultMaxEventAge
-	}
-	if len(c.Events) == 0 {
-		c.Events = slices.Clone(DefaultEvents)
-	}
+	c.Fill(destination.Delivery{
+		BatchSize: DefaultBatchSize, Linger: DefaultLinger, Timeout: DefaultTimeout,
+		Concurrency: DefaultConcurrency, MaxEventAge: DefaultMaxEventAge, Events: DefaultEvents,
+	})
 }
 
 // Validate checks the fields; keys are relative to the destination's block.
@@ -180,26 +157,13 @@ func (c Config) Validate() error {
 	}
 	if c.SecretEnv == "" {
 		add("secret_env", "required (the name of the environment variable that holds the signing secret)")
-	} else if !envNameRe.MatchString(c.SecretEnv) {
+	} else if !destination.ValidEnvName(c.SecretEnv) {
 		add("secret_env", "%q is not an environment variable name (put the secret in the environment, not in the file)", c.SecretEnv)
 	}
-	if c.BatchSize < 1 || c.BatchSize > MaxBatchSize {
-		add("batch_size", "must be between 1 and %d, got %d", MaxBatchSize, c.BatchSize)
-	}
-	if c.Linger < 0 || c.Linger > MaxLinger {
-		add("linger", "must be between 0 and %s, got %s", MaxLinger, c.Linger)
-	}
-	if c.Timeout <= 0 {
-		add("timeout", "must be positive, got %s", c.Timeout)
-	}
-	if c.Concurrency < 1 || c.Concurrency > MaxConcurrency {
-		add("concurrency", "must be between 1 and %d, got %d", MaxConcurrency, c.Concurrency)
-	}
-	if c.MaxEventAge <= 0 {
-		add("max_event_age", "must be positive, got %s", c.MaxEventAge)
-	}
-	if len(c.Events) == 0 {
-		add("events", "must list at least one event name")
+	if err := c.Delivery.Validate(destination.DeliveryLimits{
+		MaxBatch: MaxBatchSize, MaxConcurrency: MaxConcurrency, MaxLinger: MaxLinger,
+	}); err != nil {
+		errs = append(errs, err)
 	}
 	for _, e := range c.Events {
 		if !slices.Contains(knownEvents, e) {
@@ -223,10 +187,3 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Accepts reports whether events with this canonical name are sent.
-func (c Config) Accepts(eventName string) bool {
-	return slices.Contains(c.Events, eventName)
-}
-
-// maxEventAge is the age limit for one event.
-func (c Config) maxEventAge(*event.Event) time.Duration { return c.MaxEventAge }
