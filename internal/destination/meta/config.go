@@ -5,11 +5,11 @@ package meta
 
 import (
 	"errors"
-	"maps"
-	"slices"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"

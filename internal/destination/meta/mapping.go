@@ -211,7 +211,6 @@ func MatchKeys(ud *UserData) []string {
 	return keys
 }
 
-
 // encode renders one server event.
 func encode(se ServerEvent) ([]byte, error) { return json.Marshal(se) }
 

@@ -186,4 +186,3 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
