@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -58,8 +57,6 @@ type Stage struct {
 	log    *slog.Logger
 	// Breaker is the destination's circuit breaker.
 	Breaker *Breaker
-	// Sent counts requests, for progress and benchmarks.
-	Sent atomic.Int64
 }
 
 // New returns the stage for dest.
@@ -195,7 +192,6 @@ func (s *Stage) send(ctx context.Context, batch []*item, deadline time.Time) err
 		if ok, _ := s.Breaker.Allow(); !ok {
 			return fmt.Errorf("sending %d events to %s: %w", len(todo), s.dest.Name(), ErrBreakerOpen)
 		}
-		s.Sent.Add(1)
 		res, err := s.dest.Send(ctx, ps)
 		if err != nil && !isPermanent(err) {
 			s.Breaker.Failure(err.Error()) // 429, 5xx, timeout: the platform is struggling
