@@ -111,7 +111,8 @@ func (g *Generator) newPerson(i int) person {
 	}
 	// Realistic mess: mixed case, stray spaces, a missing phone now and then.
 	local := strings.ToLower(strings.NewReplacer("é", "e", "'", "", "á", "a", "ü", "u", "í", "i").Replace(f + "." + l))
-	p.email = fmt.Sprintf(" %s%d@%s", strings.Title(local), i%97, domains[g.rng.IntN(len(domains))]) //nolint:staticcheck // ASCII only
+	// Capitalized, as people type it: normalization must lowercase it.
+	p.email = fmt.Sprintf(" %s%s%d@%s", strings.ToUpper(local[:1]), local[1:], i%97, domains[g.rng.IntN(len(domains))])
 	if g.rng.Float64() < 0.8 {
 		p.phone = fmt.Sprintf(pl.phone, g.rng.IntN(10000))
 	}
