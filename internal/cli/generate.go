@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -11,6 +12,13 @@ import (
 
 	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/demo"
+)
+
+// kafkaDefaultMaxMessage is Kafka's default message.max.bytes; oversized
+// test records are the ingest limit plus oversizeMargin.
+const (
+	kafkaDefaultMaxMessage = 1048588
+	oversizeMargin         = 2048
 )
 
 // generateCmd produces the demo's realistic traffic to any Kafka cluster, so
@@ -62,39 +70,45 @@ func generateCmd(ctx context.Context, args []string, io IO) int {
 		return fail(io, "generate: %v", err)
 	}
 	defer cl.Close()
-	gen := demo.NewGenerator(*seed, time.Now, t, demo.DefaultMix, *maxBytes)
-	tick := time.NewTicker(time.Second / 20)
-	defer tick.Stop()
-	perTick := max(*rate/20, 1)
+	mix := demo.DefaultMix
+	if *maxBytes+oversizeMargin > kafkaDefaultMaxMessage {
+		// A record over the ingest limit would also be over the broker's, so
+		// Kafka itself would refuse it; such records cannot reach ingest.
+		mix.Oversized = 0
+		fmt.Fprintf(io.Err, "not generating oversized records: above --max-record-bytes %d they would exceed Kafka's default message.max.bytes (%d)\n", *maxBytes, kafkaDefaultMaxMessage)
+	}
+	gen := demo.NewGenerator(*seed, time.Now, t, mix, *maxBytes)
+	var produced, failed atomic.Int64
+	fmt.Fprintf(io.Err, "generating %d events/s to %s (web → %s, app → %s, crm → %s); Ctrl-C stops\n", *rate, *brokers, t.Web, t.App, t.CRM)
+	done := make(chan int, 1)
+	go func() {
+		done <- demo.Pace(ctx, cl, gen, *rate, *events, func(_ demo.Record, _ *kgo.Record, err error) {
+			switch {
+			case err == nil:
+				produced.Add(1)
+			case ctx.Err() != nil && errors.Is(err, context.Canceled):
+				// Stopped: records still buffered are dropped, not failed.
+			default:
+				if failed.Add(1) == 1 {
+					fmt.Fprintf(io.Err, "producing failed: %v\n", err)
+				}
+			}
+		})
+	}()
 	report := time.NewTicker(5 * time.Second)
 	defer report.Stop()
-	sent := 0
-	var failed atomic.Int64
-	fmt.Fprintf(io.Err, "generating %d events/s to %s (web → %s, app → %s, crm → %s); Ctrl-C stops\n", *rate, *brokers, t.Web, t.App, t.CRM)
-	for *events == 0 || sent < *events {
+	var sent int
+wait:
+	for {
 		select {
-		case <-ctx.Done():
-			_ = cl.Flush(context.Background())
-			fmt.Fprintf(io.Err, "stopped after %d events (%d failed to produce)\n", sent, failed.Load())
-			return exitOK
+		case sent = <-done:
+			break wait
 		case <-report.C:
-			fmt.Fprintf(io.Err, "%d events produced (%d failed)\n", sent, failed.Load())
-		case <-tick.C:
-			for i := 0; i < perTick && (*events == 0 || sent < *events); i++ {
-				r := gen.Next()
-				cl.Produce(ctx, &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value}, func(_ *kgo.Record, err error) {
-					if err != nil {
-						failed.Add(1)
-					}
-				})
-				sent++
-			}
+			fmt.Fprintf(io.Err, "%d events produced (%d failed)\n", produced.Load(), failed.Load())
 		}
 	}
-	if err := cl.Flush(ctx); err != nil {
-		return fail(io, "generate: flushing: %v", err)
-	}
-	fmt.Fprintf(io.Err, "%d events produced (%d failed)\n", sent, failed.Load())
+	_ = cl.Flush(context.WithoutCancel(ctx)) // what was handed over before a stop
+	fmt.Fprintf(io.Err, "%d events generated, %d produced, %d failed\n", sent, produced.Load(), failed.Load())
 	if failed.Load() > 0 {
 		return exitFailed
 	}

@@ -153,48 +153,19 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 	genDone := make(chan struct{})
 	go func() {
 		defer close(genDone)
-		var tick <-chan time.Time
-		if o.Rate > 0 {
-			t := time.NewTicker(time.Second / 20)
-			defer t.Stop()
-			tick = t.C
-		}
-		perTick := max(o.Rate/20, 1)
-		for i := 0; o.Events <= 0 || i < o.Events; {
-			if tick != nil {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick:
-				}
-			}
-			n := perTick
-			if tick == nil {
-				n = 1000
-			}
-			for j := 0; j < n && (o.Events <= 0 || i < o.Events); j, i = j+1, i+1 {
-				rec := gen.Next()
-				inputsMu.Lock()
-				kinds[rec.Kind]++
-				inputsMu.Unlock()
-				producer.Produce(ctx, &kgo.Record{Topic: rec.Topic, Key: rec.Key, Value: rec.Value}, func(r *kgo.Record, err error) {
-					if err != nil {
-						produceErr.Store(err)
-						return
-					}
-					produced.Add(1)
-					if o.Once {
-						inputsMu.Lock()
-						inputs = append(inputs, event.Origin{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}.String())
-						inputsMu.Unlock()
-					}
-				})
-			}
-			if ctx.Err() != nil {
+		Pace(ctx, producer, gen, o.Rate, o.Events, func(rec Record, r *kgo.Record, err error) {
+			if err != nil {
+				produceErr.Store(err)
 				return
 			}
-		}
-		_ = producer.Flush(ctx)
+			produced.Add(1)
+			inputsMu.Lock()
+			kinds[rec.Kind]++
+			if o.Once {
+				inputs = append(inputs, event.Origin{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}.String())
+			}
+			inputsMu.Unlock()
+		})
 	}()
 
 	sbStats := func() sandbox.MetaStats { return sb.Meta().Stats() }
