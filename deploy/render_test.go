@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -27,6 +28,11 @@ func (o object) String() string {
 	return fmt.Sprintf("%s %s/%s", o.Kind, o.Namespace, o.Name)
 }
 
+// renderMu serializes krusty: kyaml fills its global OpenAPI schema lazily
+// without a lock, so two renders at once race (the race detector caught it
+// in CI). Checking the rendered objects still runs in parallel.
+var renderMu sync.Mutex
+
 // render builds the kustomization in dir (relative to deploy/) as
 // `kubectl apply -k` would.
 func render(t *testing.T, dir string) []object {
@@ -35,7 +41,9 @@ func render(t *testing.T, dir string) []object {
 	if err != nil {
 		t.Fatal(err)
 	}
+	renderMu.Lock()
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), abs)
+	renderMu.Unlock()
 	if err != nil {
 		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
