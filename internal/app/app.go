@@ -20,8 +20,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/deliver"
 	"github.com/signalpipe/signalpipe/internal/destination"
-	"github.com/signalpipe/signalpipe/internal/destination/meta"
-	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/ingest"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
@@ -81,13 +79,11 @@ func (a *App) Breakers() map[string]deliver.BreakerState {
 // newDestination builds the destination a config entry describes; secrets
 // come from the environment variables the entry names.
 func newDestination(dc config.Destination, getenv func(string) string, hc *http.Client) (destination.Destination, error) {
-	switch dc.Type {
-	case config.TypeMeta:
-		return meta.New(*dc.Meta, getenv(dc.Meta.AccessTokenEnv), hc)
-	case config.TypeWebhook:
-		return webhook.New(*dc.Webhook, getenv(dc.Webhook.SecretEnv), hc)
+	p := dc.Platform()
+	if p == nil {
+		return nil, fmt.Errorf("destination type %q has no %s block", dc.Type, dc.Type)
 	}
-	return nil, fmt.Errorf("unsupported destination type %q", dc.Type)
+	return p.Open(getenv, hc)
 }
 
 // New builds the pipeline: it reads secrets from the environment and
