@@ -67,6 +67,13 @@ type Platform string
 // Meta is Meta's Conversions API (Facebook, Instagram).
 const Meta Platform = "meta"
 
+// Google is Google's conversion APIs (Data Manager API, Google Ads API).
+const Google Platform = "google"
+
+// GA4 is Google Analytics 4's Measurement Protocol; Google documents the
+// same normalization as for Google Ads, so it shares Google's table.
+const GA4 Platform = "ga4"
+
 // platforms lists every supported platform with its rule table, in the order
 // Platforms returns them. A new platform is one more line here plus its table.
 var platforms = [...]struct {
@@ -74,6 +81,7 @@ var platforms = [...]struct {
 	rules    *ruleSet
 }{
 	{Meta, &metaRules},
+	{Google, &googleRules}, {GA4, &googleRules},
 }
 
 // Platforms returns the supported platforms. The slice is a fresh copy on
