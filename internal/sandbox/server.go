@@ -34,6 +34,9 @@ type Options struct {
 	// AdminToken, when set, is required as "Authorization: Bearer <token>"
 	// on every /_sandbox/* admin endpoint.
 	AdminToken string
+	// GoogleRefreshToken, when set, is the only refresh token the Google
+	// token endpoint accepts; empty accepts any.
+	GoogleRefreshToken string
 	// WebhookSecret is the HMAC secret the webhook receiver checks
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
@@ -57,6 +60,8 @@ type emulatorEnv struct {
 	logger      *slog.Logger
 	maxRecorded int
 	opts        Options
+	// googleOAuth is the token endpoint every Google emulator trusts.
+	googleOAuth *googleOAuth
 }
 
 // emulators lists every emulated platform: the one place a new one is
@@ -71,6 +76,7 @@ var emulators = []struct {
 	{webhookName, func(e emulatorEnv) platform {
 		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
 	}},
+	{googleName, func(e emulatorEnv) platform { return newGoogleAPI(e.clock, e.googleOAuth, e.logger, e.maxRecorded) }},
 }
 
 // platform is what each emulated platform provides to the shared server:
@@ -131,7 +137,8 @@ func New(o Options) *Server {
 		adminToken: o.AdminToken,
 		platforms:  make(map[string]*platformSlot),
 	}
-	env := emulatorEnv{clock: clock, logger: logger, maxRecorded: maxRecorded, opts: o}
+	env := emulatorEnv{clock: clock, logger: logger, maxRecorded: maxRecorded, opts: o,
+		googleOAuth: newGoogleOAuth(clock, o.GoogleRefreshToken)}
 	for _, e := range emulators {
 		s.platforms[e.name] = &platformSlot{api: e.new(env)}
 	}
@@ -161,6 +168,10 @@ func (s *Server) Meta() *MetaRecorder { return emulator[*metaAPI](s, metaName).r
 
 // Webhook returns the recorder of the events the webhook receiver accepted.
 func (s *Server) Webhook() *WebhookRecorder { return emulator[*webhookAPI](s, webhookName).rec }
+
+// Google returns the recorder of the events the Data Manager API emulator
+// accepted.
+func (s *Server) Google() *GoogleRecorder { return emulator[*googleAPI](s, googleName).rec }
 
 // emulator returns the platform named name as its concrete type.
 func emulator[T platform](s *Server, name string) T {
