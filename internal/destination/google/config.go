@@ -1,0 +1,199 @@
+// Package google is the Google Ads destination through the Data Manager API
+// (POST https://datamanager.googleapis.com/v1/events:ingest), Google's
+// primary path for offline click conversions and enhanced conversions for
+// leads since the Google Ads API started allow-listing UploadClickConversions
+// (platform-apis.md §2, §2b). Type "google" in the config; several entries
+// send to several Google Ads customers, each with its own name.
+//
+// # Request
+//
+// One request per batch of up to 2,000 events:
+//
+//	POST {endpoint}/v1/events:ingest
+//	Authorization: Bearer <OAuth 2.0 access token, scope datamanager>
+//	{"destinations": [{"operatingAccount": {"accountType": "GOOGLE_ADS", "accountId": "<customer_id>"},
+//	                   "loginAccount": {...}, "productDestinationId": "<conversion action id>"}],
+//	 "encoding": "HEX", "validateOnly": <validate_only>, "events": [...]}
+//
+// Each event carries transactionId (the order id, else the event id: the
+// dedupe key, so a resent batch does not count twice), eventTimestamp
+// (RFC 3339), eventSource (WEB, APP, or OTHER for CRM events), adIdentifiers
+// (one click id, see below), conversionValue and currency, per-event consent
+// (adUserData / adPersonalization from the event's consent, omitted when the
+// event has none) and userData: up to three identifiers, SHA-256 hex of the
+// e-mail, the phone (E.164 with '+') and an address (hashed given and family
+// name, unhashed region code and postal code), normalized by pii.Google.
+//
+// # Decisions on points platform-apis.md leaves open
+//
+//   - Click ids: Google forbids gbraid together with wbraid. We send the
+//     gclid alone when there is one; otherwise gbraid for app events and
+//     wbraid for web ones (the other is dropped).
+//   - Batches are all or nothing: Google documents a fast-fail model (one
+//     invalid event fails the request, nothing is processed), so
+//     Limits.AllOrNothing is true and deliver splits a rejected batch.
+//   - Maximum event age: 90 days, the longest click-through lookback a
+//     conversion action can have (the Data Manager docs give none).
+//   - Dedupe: Google deduplicates on transactionId; there is no duplicate
+//     error to map. Processing is asynchronous, so acceptance (HTTP 200 with
+//     a requestId, kept as the outcome's platform_ref) is "delivered".
+//   - IP addresses are never sent: Google refuses them for EEA, UK and CH
+//     users and the event does not say where the user is.
+//   - An address identifier is sent only when all four of its required
+//     parts (given name, family name, region, postal code) are known.
+//   - validate_only: true sends validateOnly, so Google checks the request
+//     and stores nothing; the events are still reported delivered.
+//
+// Errors follow google.rpc.Status (see errors.go and package googleauth).
+package google
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/googleauth"
+	"github.com/signalpipe/signalpipe/internal/event"
+)
+
+// Config is one Google Ads customer to send conversions to.
+type Config struct {
+	// Name is the destination's name in topics and reports (default
+	// "google"), set from the destination entry.
+	Name string `yaml:"-"`
+	// CustomerID is the Google Ads customer (operating account), ten digits
+	// without dashes.
+	CustomerID string `yaml:"customer_id"`
+	// LoginCustomerID is the manager account the credentials act through,
+	// when they do.
+	LoginCustomerID string `yaml:"login_customer_id"`
+	// ConversionActionID is the conversion action events go to.
+	ConversionActionID string `yaml:"conversion_action_id"`
+	// ConversionActions overrides the conversion action per canonical event
+	// name (e.g. qualified_lead: "555").
+	ConversionActions map[string]string `yaml:"conversion_actions"`
+	// Endpoint is the Data Manager API base URL; the sandbox's in tests.
+	Endpoint string `yaml:"endpoint"`
+	// ValidateOnly makes Google check requests without storing them.
+	ValidateOnly bool `yaml:"validate_only"`
+	// DefaultPhoneRegion is used for phone numbers without a country code
+	// when the event has no address country.
+	DefaultPhoneRegion string `yaml:"default_phone_region"`
+	// Credentials: service_account_key_file, or client_id_env,
+	// client_secret_env and refresh_token_env; token_url.
+	googleauth.Credentials `yaml:",inline"`
+	// Delivery holds batch_size (at most 2,000), linger, timeout,
+	// concurrency, max_event_age (at most 90 days) and events.
+	destination.Delivery `yaml:",inline"`
+}
+
+// Named defaults and limits.
+const (
+	DefaultName        = "google"
+	DefaultEndpoint    = "https://datamanager.googleapis.com"
+	Scope              = "https://www.googleapis.com/auth/datamanager"
+	DefaultBatchSize   = 2000
+	MaxBatchSize       = 2000
+	DefaultLinger      = time.Second
+	MaxLinger          = time.Minute
+	DefaultTimeout     = 30 * time.Second
+	DefaultConcurrency = 2
+	MaxConcurrency     = 16
+	// MaxEventAgeLimit is the longest click-through lookback window.
+	MaxEventAgeLimit = 90 * 24 * time.Hour
+	// MaxDestinations is how many conversion actions one request may name.
+	MaxDestinations = 10
+)
+
+// DefaultEvents are the conversions sent when events is empty.
+var DefaultEvents = []string{event.NamePurchase, event.NameLead, event.NameSignUp, event.NameQualifiedLead, event.NameClosedDeal}
+
+var (
+	digitsRe = regexp.MustCompile(`^[0-9]{1,20}$`)
+	regionRe = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+// ApplyDefaults fills unset fields.
+func (c *Config) ApplyDefaults() {
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if c.Endpoint == "" {
+		c.Endpoint = DefaultEndpoint
+	}
+	c.Credentials.ApplyDefaults()
+	c.Fill(destination.Delivery{
+		BatchSize: DefaultBatchSize, Linger: DefaultLinger, Timeout: DefaultTimeout,
+		Concurrency: DefaultConcurrency, MaxEventAge: MaxEventAgeLimit, Events: DefaultEvents,
+	})
+}
+
+// Validate checks the fields without I/O; keys are relative to the block.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if !digitsRe.MatchString(c.CustomerID) {
+		add("customer_id", "required: the Google Ads customer id as digits without dashes, not %q", c.CustomerID)
+	}
+	if c.LoginCustomerID != "" && !digitsRe.MatchString(c.LoginCustomerID) {
+		add("login_customer_id", "must be digits without dashes, not %q", c.LoginCustomerID)
+	}
+	if c.ConversionActionID != "" && !digitsRe.MatchString(c.ConversionActionID) {
+		add("conversion_action_id", "must be the conversion action's numeric id, not %q", c.ConversionActionID)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.ConversionActions)) {
+		if !digitsRe.MatchString(c.ConversionActions[name]) {
+			add("conversion_actions."+name, "must be a numeric conversion action id, not %q", c.ConversionActions[name])
+		}
+	}
+	for _, e := range c.Events {
+		if c.ActionFor(e) == "" {
+			add("events", "%q has no conversion action (set conversion_action_id or conversion_actions.%s)", e, e)
+		}
+	}
+	if n := len(c.Actions()); n > MaxDestinations {
+		add("conversion_actions", "at most %d distinct conversion actions per destination, got %d", MaxDestinations, n)
+	}
+	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		add("endpoint", "must be an http(s) URL, not %q", c.Endpoint)
+	}
+	if c.DefaultPhoneRegion != "" && !regionRe.MatchString(c.DefaultPhoneRegion) {
+		add("default_phone_region", "must be an upper-case ISO-3166 alpha-2 code such as US, not %q", c.DefaultPhoneRegion)
+	}
+	errs = append(errs, c.Credentials.Validate()...)
+	if err := c.Delivery.Validate(destination.DeliveryLimits{
+		MaxBatch: MaxBatchSize, MaxEventAge: MaxEventAgeLimit, MaxConcurrency: MaxConcurrency, MaxLinger: MaxLinger,
+	}); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// ActionFor returns the conversion action id for a canonical event name, or
+// "" when there is none.
+func (c Config) ActionFor(name string) string {
+	if id, ok := c.ConversionActions[name]; ok {
+		return id
+	}
+	return c.ConversionActionID
+}
+
+// Actions lists the distinct conversion actions the configured events go
+// to, sorted: the request's destinations.
+func (c Config) Actions() []string {
+	var ids []string
+	for _, e := range c.Events {
+		if id := c.ActionFor(e); id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}

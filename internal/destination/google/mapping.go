@@ -1,0 +1,274 @@
+package google
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/pii"
+)
+
+// Event is one Data Manager API event.
+type Event struct {
+	DestinationReferences []string       `json:"destinationReferences,omitempty"`
+	TransactionID         string         `json:"transactionId"`
+	EventTimestamp        string         `json:"eventTimestamp"`
+	EventSource           string         `json:"eventSource"`
+	UserData              *UserData      `json:"userData,omitempty"`
+	Consent               *Consent       `json:"consent,omitempty"`
+	AdIdentifiers         *AdIdentifiers `json:"adIdentifiers,omitempty"`
+	Currency              string         `json:"currency,omitempty"`
+	ConversionValue       *float64       `json:"conversionValue,omitempty"`
+}
+
+// UserData holds at most ten identifiers, each with exactly one field set.
+type UserData struct {
+	UserIdentifiers []UserIdentifier `json:"userIdentifiers"`
+}
+
+// UserIdentifier is one of an e-mail, a phone or an address.
+type UserIdentifier struct {
+	EmailAddress string       `json:"emailAddress,omitempty"`
+	PhoneNumber  string       `json:"phoneNumber,omitempty"`
+	Address      *AddressInfo `json:"address,omitempty"`
+}
+
+// AddressInfo: names hashed, region and postal code as they are.
+type AddressInfo struct {
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+	RegionCode string `json:"regionCode"`
+	PostalCode string `json:"postalCode"`
+}
+
+// Consent is the user's consent for ad user data and personalization.
+type Consent struct {
+	AdUserData        string `json:"adUserData,omitempty"`
+	AdPersonalization string `json:"adPersonalization,omitempty"`
+}
+
+// AdIdentifiers carries the click id.
+type AdIdentifiers struct {
+	Gclid  string `json:"gclid,omitempty"`
+	Gbraid string `json:"gbraid,omitempty"`
+	Wbraid string `json:"wbraid,omitempty"`
+}
+
+// eventSource maps our source to the Data Manager's.
+func eventSource(s event.Source) string {
+	switch s {
+	case event.SourceWeb:
+		return "WEB"
+	case event.SourceApp:
+		return "APP"
+	}
+	return "OTHER"
+}
+
+// consentStatus maps granted/denied to CONSENT_GRANTED/CONSENT_DENIED; any
+// other value is left out (unspecified).
+func consentStatus(v string) string {
+	switch v {
+	case event.ConsentGranted:
+		return "CONSENT_GRANTED"
+	case event.ConsentDenied:
+		return "CONSENT_DENIED"
+	}
+	return ""
+}
+
+// Map builds the Data Manager event for ev. It is pure. The warnings name
+// identifiers dropped because they could not be normalized (never values).
+func (c Config) Map(ev *event.Event) (Event, []string, error) {
+	if !c.Accepts(ev.EventName) {
+		return Event{}, nil, &destination.PermanentError{Reason: "event_not_mapped", Detail: "event name " + ev.EventName + " is not configured for " + c.Name}
+	}
+	txn := ev.Properties.OrderID
+	if txn == "" {
+		txn = ev.EventID
+	}
+	out := Event{
+		TransactionID:   txn,
+		EventTimestamp:  ev.EventTime.UTC().Format(time.RFC3339Nano),
+		EventSource:     eventSource(ev.Source),
+		Currency:        strings.ToUpper(ev.Properties.Currency),
+		ConversionValue: ev.Properties.Value,
+	}
+	if len(c.Actions()) > 1 {
+		out.DestinationReferences = []string{Reference(c.ActionFor(ev.EventName))}
+	}
+	if cs := ev.Consent; cs != nil {
+		gc := Consent{AdUserData: consentStatus(cs.AdUserData), AdPersonalization: consentStatus(cs.AdPersonalization)}
+		if gc != (Consent{}) {
+			out.Consent = &gc
+		}
+	}
+	out.AdIdentifiers = adIdentifiers(ev)
+	ud, warnings := c.userData(ev)
+	if len(ud.UserIdentifiers) > 0 {
+		out.UserData = &ud
+	}
+	if out.AdIdentifiers == nil && out.UserData == nil {
+		return Event{}, warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "the event has no click id, e-mail, phone or complete address Google can match on"}
+	}
+	return out, warnings, nil
+}
+
+// adIdentifiers picks one click id: the gclid when there is one, else the
+// braid of the event's kind (gbraid for apps, wbraid for the web), because
+// Google refuses gbraid and wbraid together.
+func adIdentifiers(ev *event.Event) *AdIdentifiers {
+	k := ev.Context.ClickIDs
+	switch {
+	case k.Gclid != "":
+		return &AdIdentifiers{Gclid: k.Gclid}
+	case k.Gbraid != "" && (k.Wbraid == "" || ev.Source == event.SourceApp):
+		return &AdIdentifiers{Gbraid: k.Gbraid}
+	case k.Wbraid != "":
+		return &AdIdentifiers{Wbraid: k.Wbraid}
+	}
+	return nil
+}
+
+func (c Config) userData(ev *event.Event) (UserData, []string) {
+	var warnings []string
+	opts := pii.Options{DefaultRegion: c.DefaultPhoneRegion}
+	u := ev.User
+	if a := u.Address; a != nil && len(strings.TrimSpace(a.Country)) == 2 {
+		opts.DefaultRegion = strings.ToUpper(strings.TrimSpace(a.Country))
+	}
+	hash := func(f pii.Field, raw string) string {
+		if strings.TrimSpace(raw) == "" {
+			return ""
+		}
+		_, h, err := pii.Hash(pii.Google, f, raw, opts)
+		if err != nil {
+			warnings = append(warnings, err.Error())
+			return ""
+		}
+		return h
+	}
+	// plain normalizes a field Google takes unhashed; a value that arrived
+	// already hashed cannot be sent there and is dropped.
+	plain := func(f pii.Field, raw string) string {
+		if strings.TrimSpace(raw) == "" || pii.IsSHA256Hex(strings.TrimSpace(raw)) {
+			return ""
+		}
+		n, err := pii.Normalize(pii.Google, f, raw, opts)
+		if err != nil {
+			warnings = append(warnings, err.Error())
+			return ""
+		}
+		return n
+	}
+	var ud UserData
+	if h := hash(pii.Email, u.Email); h != "" {
+		ud.UserIdentifiers = append(ud.UserIdentifiers, UserIdentifier{EmailAddress: h})
+	}
+	if h := hash(pii.Phone, u.Phone); h != "" {
+		ud.UserIdentifiers = append(ud.UserIdentifiers, UserIdentifier{PhoneNumber: h})
+	}
+	if a := u.Address; a != nil {
+		ai := AddressInfo{
+			GivenName: hash(pii.FirstName, u.FirstName), FamilyName: hash(pii.LastName, u.LastName),
+			RegionCode: plain(pii.Country, a.Country), PostalCode: plain(pii.Zip, a.Zip),
+		}
+		if ai.GivenName != "" && ai.FamilyName != "" && ai.RegionCode != "" && ai.PostalCode != "" {
+			ud.UserIdentifiers = append(ud.UserIdentifiers, UserIdentifier{Address: &ai})
+		}
+	}
+	return ud, warnings
+}
+
+// Reference is the destination reference of a conversion action, used when
+// one request names several.
+func Reference(actionID string) string { return "ca-" + actionID }
+
+// MatchKeys lists the identifier kinds e carries; never values.
+func MatchKeys(e *Event) []string {
+	var keys []string
+	if a := e.AdIdentifiers; a != nil {
+		switch {
+		case a.Gclid != "":
+			keys = append(keys, "gclid")
+		case a.Gbraid != "":
+			keys = append(keys, "gbraid")
+		case a.Wbraid != "":
+			keys = append(keys, "wbraid")
+		}
+	}
+	if e.UserData != nil {
+		for _, id := range e.UserData.UserIdentifiers {
+			switch {
+			case id.EmailAddress != "":
+				keys = append(keys, "email")
+			case id.PhoneNumber != "":
+				keys = append(keys, "phone")
+			case id.Address != nil:
+				keys = append(keys, "address")
+			}
+		}
+	}
+	return keys
+}
+
+// Prepare maps and encodes one event; the preview command uses it without a
+// client.
+func (c Config) Prepare(ev *event.Event) (destination.Prepared, error) {
+	e, _, err := c.Map(ev)
+	if err != nil {
+		return destination.Prepared{}, err
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return destination.Prepared{}, &destination.PermanentError{Reason: "encoding_failed", Detail: err.Error()}
+	}
+	return destination.Prepared{Event: ev, Payload: b, MatchKeys: MatchKeys(&e)}, nil
+}
+
+// requestDestination is one entry of the request's destinations.
+type requestDestination struct {
+	Reference            string   `json:"reference,omitempty"`
+	OperatingAccount     account  `json:"operatingAccount"`
+	LoginAccount         *account `json:"loginAccount,omitempty"`
+	ProductDestinationID string   `json:"productDestinationId"`
+}
+
+type account struct {
+	AccountType string `json:"accountType"`
+	AccountID   string `json:"accountId"`
+}
+
+// header is the request body without its events.
+type header struct {
+	Destinations []requestDestination `json:"destinations"`
+	Encoding     string               `json:"encoding"`
+	ValidateOnly bool                 `json:"validateOnly,omitempty"`
+}
+
+// Body renders the request body for a batch, exactly as Send posts it.
+func (c Config) Body(batch []destination.Prepared) []byte {
+	h := header{Encoding: "HEX", ValidateOnly: c.ValidateOnly}
+	actions := c.Actions()
+	for _, id := range actions {
+		d := requestDestination{
+			OperatingAccount:     account{AccountType: "GOOGLE_ADS", AccountID: c.CustomerID},
+			ProductDestinationID: id,
+		}
+		if len(actions) > 1 {
+			d.Reference = Reference(id)
+		}
+		if c.LoginCustomerID != "" {
+			d.LoginAccount = &account{AccountType: "GOOGLE_ADS", AccountID: c.LoginCustomerID}
+		}
+		h.Destinations = append(h.Destinations, d)
+	}
+	hb, _ := json.Marshal(h) // strings and bools only: cannot fail
+	b := make([]byte, 0, len(hb)+destination.PayloadBytes(batch)+16)
+	b = append(b, hb[:len(hb)-1]...)
+	b = append(b, `,"events":`...)
+	b = destination.AppendPayloads(b, batch)
+	return append(b, '}')
+}
