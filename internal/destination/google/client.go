@@ -13,7 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
-	"github.com/signalpipe/signalpipe/internal/destination/googleauth"
+	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -73,11 +73,11 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 	}
 	tok, err := c.tokens.Token()
 	if err != nil {
-		return nil, googleauth.TokenError(err)
+		return nil, googleapi.TokenError(err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))
 	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: googleauth.ErrorText(err, tok.AccessToken)}
+		return nil, &destination.PermanentError{Reason: "bad_request", Detail: googleapi.ErrorText(err, tok.AccessToken)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
@@ -87,12 +87,12 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 			reason = "timeout"
 		}
-		return nil, &destination.RetryableError{Reason: reason, Detail: googleauth.ErrorText(err, tok.AccessToken)}
+		return nil, &destination.RetryableError{Reason: reason, Detail: googleapi.ErrorText(err, tok.AccessToken)}
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + googleauth.ErrorText(err, tok.AccessToken)}
+		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + googleapi.ErrorText(err, tok.AccessToken)}
 	}
 	ref, err := classify(resp.StatusCode, resp.Header, rb)
 	if err != nil {

@@ -44,20 +44,18 @@
 //   - validate_only: true sends validateOnly, so Google checks the request
 //     and stores nothing; the events are still reported delivered.
 //
-// Errors follow google.rpc.Status (see errors.go and package googleauth).
+// Errors follow google.rpc.Status (see errors.go and package googleapi).
 package google
 
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
-	"github.com/signalpipe/signalpipe/internal/destination/googleauth"
+	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -72,11 +70,9 @@ type Config struct {
 	// LoginCustomerID is the manager account the credentials act through,
 	// when they do.
 	LoginCustomerID string `yaml:"login_customer_id"`
-	// ConversionActionID is the conversion action events go to.
-	ConversionActionID string `yaml:"conversion_action_id"`
-	// ConversionActions overrides the conversion action per canonical event
-	// name (e.g. qualified_lead: "555").
-	ConversionActions map[string]string `yaml:"conversion_actions"`
+	// ConversionActions: conversion_action_id, and conversion_actions per
+	// canonical event name (e.g. qualified_lead: "555").
+	googleapi.ConversionActions `yaml:",inline"`
 	// Endpoint is the Data Manager API base URL; the sandbox's in tests.
 	Endpoint string `yaml:"endpoint"`
 	// ValidateOnly makes Google check requests without storing them.
@@ -86,7 +82,7 @@ type Config struct {
 	DefaultPhoneRegion string `yaml:"default_phone_region"`
 	// Credentials: service_account_key_file, or client_id_env,
 	// client_secret_env and refresh_token_env; token_url.
-	googleauth.Credentials `yaml:",inline"`
+	googleapi.Credentials `yaml:",inline"`
 	// Delivery holds batch_size (at most 2,000), linger, timeout,
 	// concurrency, max_event_age (at most 90 days) and events.
 	destination.Delivery `yaml:",inline"`
@@ -114,7 +110,6 @@ const (
 var DefaultEvents = []string{event.NamePurchase, event.NameLead, event.NameSignUp, event.NameQualifiedLead, event.NameClosedDeal}
 
 var (
-	digitsRe = regexp.MustCompile(`^[0-9]{1,20}$`)
 	regionRe = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
@@ -139,25 +134,13 @@ func (c Config) Validate() error {
 	add := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	if !digitsRe.MatchString(c.CustomerID) {
+	if !googleapi.IsID(c.CustomerID) {
 		add("customer_id", "required: the Google Ads customer id as digits without dashes, not %q", c.CustomerID)
 	}
-	if c.LoginCustomerID != "" && !digitsRe.MatchString(c.LoginCustomerID) {
+	if c.LoginCustomerID != "" && !googleapi.IsID(c.LoginCustomerID) {
 		add("login_customer_id", "must be digits without dashes, not %q", c.LoginCustomerID)
 	}
-	if c.ConversionActionID != "" && !digitsRe.MatchString(c.ConversionActionID) {
-		add("conversion_action_id", "must be the conversion action's numeric id, not %q", c.ConversionActionID)
-	}
-	for _, name := range slices.Sorted(maps.Keys(c.ConversionActions)) {
-		if !digitsRe.MatchString(c.ConversionActions[name]) {
-			add("conversion_actions."+name, "must be a numeric conversion action id, not %q", c.ConversionActions[name])
-		}
-	}
-	for _, e := range c.Events {
-		if c.ActionFor(e) == "" {
-			add("events", "%q has no conversion action (set conversion_action_id or conversion_actions.%s)", e, e)
-		}
-	}
+	errs = append(errs, c.ConversionActions.Validate(c.Events)...)
 	if n := len(c.Actions()); n > MaxDestinations {
 		add("conversion_actions", "at most %d distinct conversion actions per destination, got %d", MaxDestinations, n)
 	}
@@ -176,24 +159,6 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ActionFor returns the conversion action id for a canonical event name, or
-// "" when there is none.
-func (c Config) ActionFor(name string) string {
-	if id, ok := c.ConversionActions[name]; ok {
-		return id
-	}
-	return c.ConversionActionID
-}
-
 // Actions lists the distinct conversion actions the configured events go
 // to, sorted: the request's destinations.
-func (c Config) Actions() []string {
-	var ids []string
-	for _, e := range c.Events {
-		if id := c.ActionFor(e); id != "" && !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
+func (c Config) Actions() []string { return c.ConversionActions.Actions(c.Events) }

@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
-	"github.com/signalpipe/signalpipe/internal/destination/googleauth"
+	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
 )
 
 // classify turns an events:ingest answer into the request id (accepted) or
@@ -29,5 +29,5 @@ func classify(status int, header http.Header, body []byte) (requestID string, er
 		}
 		return ok.RequestID, nil
 	}
-	return "", googleauth.ClassifyStatus(status, header, googleauth.ParseStatus(status, body))
+	return "", googleapi.ClassifyStatus(status, header, googleapi.ParseStatus(status, body))
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
-	"github.com/signalpipe/signalpipe/internal/destination/googleauth"
+	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
 )
 
 // rpc builds a google.rpc.Status body as Google's REST APIs answer.
@@ -43,7 +43,7 @@ func TestClassify(t *testing.T) {
 		{"permission denied", 403, nil, rpc(403, "PERMISSION_DENIED", "no access to the account"), want{kind: "permanent", reason: "permission_error", credential: true}},
 		{"not found", 404, nil, rpc(404, "NOT_FOUND", "no such conversion action"), want{kind: "permanent", reason: "not_found"}},
 		{"quota with Retry-After", 429, http.Header{"Retry-After": {"12"}}, rpc(429, "RESOURCE_EXHAUSTED", "quota"), want{kind: "retry", reason: "throttled", after: 12 * time.Second}},
-		{"quota without header", 429, nil, rpc(429, "RESOURCE_EXHAUSTED", "quota"), want{kind: "retry", reason: "throttled", after: googleauth.DefaultThrottleBackoff}},
+		{"quota without header", 429, nil, rpc(429, "RESOURCE_EXHAUSTED", "quota"), want{kind: "retry", reason: "throttled", after: googleapi.DefaultThrottleBackoff}},
 		{"internal", 500, nil, rpc(500, "INTERNAL", "oops"), want{kind: "retry", reason: "platform_unavailable"}},
 		{"unavailable plain body", 503, nil, `upstream connect error`, want{kind: "retry", reason: "platform_unavailable"}},
 		{"deadline", 504, nil, rpc(504, "DEADLINE_EXCEEDED", "slow"), want{kind: "retry", reason: "timeout"}},

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
 	"github.com/signalpipe/signalpipe/internal/event"
-	"github.com/signalpipe/signalpipe/internal/pii"
 )
 
 // Event is one Data Manager API event.
@@ -116,68 +116,33 @@ func (c Config) Map(ev *event.Event) (Event, []string, error) {
 	return out, warnings, nil
 }
 
-// adIdentifiers picks one click id: the gclid when there is one, else the
-// braid of the event's kind (gbraid for apps, wbraid for the web), because
-// Google refuses gbraid and wbraid together.
+// adIdentifiers is the one click id Google takes, or nil.
 func adIdentifiers(ev *event.Event) *AdIdentifiers {
-	k := ev.Context.ClickIDs
-	switch {
-	case k.Gclid != "":
-		return &AdIdentifiers{Gclid: k.Gclid}
-	case k.Gbraid != "" && (k.Wbraid == "" || ev.Source == event.SourceApp):
-		return &AdIdentifiers{Gbraid: k.Gbraid}
-	case k.Wbraid != "":
-		return &AdIdentifiers{Wbraid: k.Wbraid}
+	switch kind, v := googleapi.ClickID(ev); kind {
+	case "gclid":
+		return &AdIdentifiers{Gclid: v}
+	case "gbraid":
+		return &AdIdentifiers{Gbraid: v}
+	case "wbraid":
+		return &AdIdentifiers{Wbraid: v}
 	}
 	return nil
 }
 
+// userData is the e-mail, the phone and, when all four of its parts are
+// known, the address.
 func (c Config) userData(ev *event.Event) (UserData, []string) {
-	var warnings []string
-	opts := pii.Options{DefaultRegion: c.DefaultPhoneRegion}
-	u := ev.User
-	if a := u.Address; a != nil && len(strings.TrimSpace(a.Country)) == 2 {
-		opts.DefaultRegion = strings.ToUpper(strings.TrimSpace(a.Country))
-	}
-	hash := func(f pii.Field, raw string) string {
-		if strings.TrimSpace(raw) == "" {
-			return ""
-		}
-		_, h, err := pii.Hash(pii.Google, f, raw, opts)
-		if err != nil {
-			warnings = append(warnings, err.Error())
-			return ""
-		}
-		return h
-	}
-	// plain normalizes a field Google takes unhashed; a value that arrived
-	// already hashed cannot be sent there and is dropped.
-	plain := func(f pii.Field, raw string) string {
-		if strings.TrimSpace(raw) == "" || pii.IsSHA256Hex(strings.TrimSpace(raw)) {
-			return ""
-		}
-		n, err := pii.Normalize(pii.Google, f, raw, opts)
-		if err != nil {
-			warnings = append(warnings, err.Error())
-			return ""
-		}
-		return n
-	}
+	id, warnings := googleapi.NewIdentity(ev, c.DefaultPhoneRegion)
 	var ud UserData
-	if h := hash(pii.Email, u.Email); h != "" {
-		ud.UserIdentifiers = append(ud.UserIdentifiers, UserIdentifier{EmailAddress: h})
+	if id.Email != "" {
+		ud.UserIdentifiers = append(ud.UserIdentifiers, UserIdentifier{EmailAddress: id.Email})
 	}
-	if h := hash(pii.Phone, u.Phone); h != "" {
-		ud.UserIdentifiers = append(ud.UserIdentifiers, UserIdentifier{PhoneNumber: h})
+	if id.Phone != "" {
+		ud.UserIdentifiers = append(ud.UserIdentifiers, UserIdentifier{PhoneNumber: id.Phone})
 	}
-	if a := u.Address; a != nil {
-		ai := AddressInfo{
-			GivenName: hash(pii.FirstName, u.FirstName), FamilyName: hash(pii.LastName, u.LastName),
-			RegionCode: plain(pii.Country, a.Country), PostalCode: plain(pii.Zip, a.Zip),
-		}
-		if ai.GivenName != "" && ai.FamilyName != "" && ai.RegionCode != "" && ai.PostalCode != "" {
-			ud.UserIdentifiers = append(ud.UserIdentifiers, UserIdentifier{Address: &ai})
-		}
+	ai := AddressInfo{GivenName: id.FirstName, FamilyName: id.LastName, RegionCode: id.Country, PostalCode: id.Zip}
+	if ai.GivenName != "" && ai.FamilyName != "" && ai.RegionCode != "" && ai.PostalCode != "" {
+		ud.UserIdentifiers = append(ud.UserIdentifiers, UserIdentifier{Address: &ai})
 	}
 	return ud, warnings
 }

@@ -108,7 +108,7 @@ func TestMapping(t *testing.T) {
 			}
 		}},
 		{"several conversion actions add destination references", func(c *Config) {
-			c.ConversionActions = map[string]string{event.NameLead: "111"}
+			c.ConversionActions.ConversionActions = map[string]string{event.NameLead: "111"}
 		}, func(*event.Event) {}, func(t *testing.T, e Event, err error) {
 			if err != nil || !slices.Equal(e.DestinationReferences, []string{"ca-111"}) {
 				t.Errorf("references %v, err %v", e.DestinationReferences, err)
@@ -135,7 +135,7 @@ func TestBody(t *testing.T) {
 	c := testConfig()
 	c.LoginCustomerID = "5555555555"
 	c.ValidateOnly = true
-	c.ConversionActions = map[string]string{event.NameLead: "111"}
+	c.ConversionActions.ConversionActions = map[string]string{event.NameLead: "111"}
 	p, err := c.Prepare(loadEvent(t, "testdata/web_purchase.event.json"))
 	if err != nil {
 		t.Fatal(err)

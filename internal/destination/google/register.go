@@ -9,7 +9,8 @@ import (
 // Example is a config with placeholder ids, for `signalpipe preview` without
 // a config file.
 func Example() *Config {
-	c := &Config{CustomerID: "1234567890", ConversionActionID: "987654321"}
+	c := &Config{CustomerID: "1234567890"}
+	c.ConversionActionID = "987654321"
 	c.ClientIDEnv, c.ClientSecretEnv, c.RefreshTokenEnv = "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_REFRESH_TOKEN"
 	return c
 }

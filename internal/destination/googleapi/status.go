@@ -1,4 +1,4 @@
-package googleauth
+package googleapi
 
 import (
 	"encoding/json"

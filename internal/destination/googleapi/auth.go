@@ -1,13 +1,17 @@
-// Package googleauth is what Google's destinations share: OAuth 2.0
-// credentials (a service account key or a refresh token) exchanged for access
-// tokens at a configurable token endpoint, and the google.rpc.Status error
-// envelope every Google REST API answers with. It holds no platform mapping.
+// Package googleapi is what Google's destinations (google: the Data Manager
+// API, google_ads: the Google Ads API) share: OAuth 2.0 credentials (a
+// service account key or a refresh token) exchanged for access tokens at a
+// configurable token endpoint, the google.rpc.Status error envelope every
+// Google REST API answers with, an event's user data normalized by Google's
+// rules (Identity), the one click id Google accepts (ClickID) and the
+// conversion actions of an account (ConversionActions). Each platform's
+// payload stays in its own package.
 //
 // Tokens are fetched with golang.org/x/oauth2 and cached until shortly
 // before they expire (oauth2.ReuseTokenSource), so a destination makes one
 // token request per hour, not one per batch. The token endpoint is a config
 // key so the sandbox can emulate it; in production it is Google's.
-package googleauth
+package googleapi
 
 import (
 	"context"
