@@ -77,6 +77,7 @@ var emulators = []struct {
 		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
 	}},
 	{googleName, func(e emulatorEnv) platform { return newGoogleAPI(e.clock, e.googleOAuth, e.logger, e.maxRecorded) }},
+	{googleAdsName, func(e emulatorEnv) platform { return newGoogleAdsAPI(e.clock, e.googleOAuth, e.logger, e.maxRecorded) }},
 }
 
 // platform is what each emulated platform provides to the shared server:
@@ -172,6 +173,10 @@ func (s *Server) Webhook() *WebhookRecorder { return emulator[*webhookAPI](s, we
 // Google returns the recorder of the events the Data Manager API emulator
 // accepted.
 func (s *Server) Google() *GoogleRecorder { return emulator[*googleAPI](s, googleName).rec }
+
+// GoogleAds returns the recorder of the click conversions and adjustments
+// the Google Ads API emulator accepted.
+func (s *Server) GoogleAds() *GoogleRecorder { return emulator[*googleAdsAPI](s, googleAdsName).rec }
 
 // emulator returns the platform named name as its concrete type.
 func emulator[T platform](s *Server, name string) T {
