@@ -1,0 +1,121 @@
+package googleads
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+
+	"golang.org/x/oauth2"
+
+	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
+	"github.com/signalpipe/signalpipe/internal/event"
+)
+
+// maxResponseBytes bounds what we read of an answer (2,000 rows of results).
+const maxResponseBytes = 8 << 20
+
+// Client uploads to one Google Ads customer.
+type Client struct {
+	cfg      Config
+	tokens   oauth2.TokenSource
+	devToken string
+	url      string
+	http     *http.Client
+	once     sync.Once
+}
+
+// New returns a client for cfg. devToken may be empty (Google sunset it).
+func New(cfg Config, tokens oauth2.TokenSource, devToken string, httpClient *http.Client) (*Client, error) {
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if tokens == nil {
+		return nil, errors.New("google_ads: no token source")
+	}
+	if httpClient == nil {
+		httpClient = newHTTPClient(cfg)
+	}
+	u := cfg.Endpoint + "/" + cfg.APIVersion + "/customers/" + cfg.CustomerID + ":" + cfg.method()
+	return &Client{cfg: cfg, tokens: tokens, devToken: devToken, url: u, http: httpClient}, nil
+}
+
+func newHTTPClient(cfg Config) *http.Client {
+	return &http.Client{Timeout: cfg.Timeout, Transport: destination.NewTransport(cfg.Concurrency)}
+}
+
+// Name implements destination.Destination.
+func (c *Client) Name() string { return c.cfg.Name }
+
+// Limits implements destination.Destination: results are per row
+// (partial failure), so batches are not all or nothing.
+func (c *Client) Limits() destination.Limits {
+	return destination.Limits{MaxBatch: c.cfg.BatchSize, MaxEventAge: c.cfg.MaxAge}
+}
+
+// Prepare implements destination.Destination.
+func (c *Client) Prepare(ev *event.Event) (destination.Prepared, error) { return c.cfg.Prepare(ev) }
+
+// Send implements destination.Destination: one upload with partial failure,
+// one result per row.
+func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]destination.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &destination.RetryableError{Reason: "canceled", Detail: err.Error()}
+	}
+	tok, err := c.tokens.Token()
+	if err != nil {
+		return nil, googleapi.TokenError(err, c.devToken)
+	}
+	secrets := []string{tok.AccessToken, c.devToken}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))
+	if err != nil {
+		return nil, &destination.PermanentError{Reason: "bad_request", Detail: googleapi.ErrorText(err, secrets...)}
+	}
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("Authorization", "Bearer "+tok.AccessToken)
+	if c.devToken != "" {
+		h.Set("developer-token", c.devToken)
+	}
+	if c.cfg.LoginCustomerID != "" {
+		h.Set("login-customer-id", c.cfg.LoginCustomerID)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		reason := "network_error"
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+			reason = "timeout"
+		}
+		return nil, &destination.RetryableError{Reason: reason, Detail: googleapi.ErrorText(err, secrets...)}
+	}
+	defer resp.Body.Close()
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + googleapi.ErrorText(err, secrets...)}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return nil, classify(resp.StatusCode, resp.Header, rb)
+	}
+	res, err := results(c.cfg.version(), len(batch), rb)
+	if err != nil {
+		return nil, err
+	}
+	ref := resp.Header.Get("Request-Id")
+	for i := range res {
+		res[i].PlatformRef = ref
+	}
+	return res, nil
+}
+
+// Close implements destination.Destination.
+func (c *Client) Close() error {
+	c.once.Do(c.http.CloseIdleConnections)
+	return nil
+}
+
+var _ destination.Destination = (*Client)(nil)
