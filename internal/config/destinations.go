@@ -8,6 +8,7 @@ import (
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/google"
+	"github.com/signalpipe/signalpipe/internal/destination/googleads"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
@@ -17,6 +18,8 @@ const (
 	TypeMeta    = "meta"
 	TypeWebhook = "webhook"
 	TypeGoogle  = "google"
+	// TypeGoogleAds is the Google Ads API path (click conversions, adjustments).
+	TypeGoogleAds = "google_ads"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -26,11 +29,12 @@ const (
 type Destination struct {
 	// Name names the destination in topics, groups, outcomes and reports;
 	// default: the type.
-	Name    string          `yaml:"name"`
-	Type    string          `yaml:"type"`
-	Meta    *meta.Config    `yaml:"meta"`
-	Webhook *webhook.Config `yaml:"webhook"`
-	Google  *google.Config  `yaml:"google"`
+	Name      string            `yaml:"name"`
+	Type      string            `yaml:"type"`
+	Meta      *meta.Config      `yaml:"meta"`
+	Webhook   *webhook.Config   `yaml:"webhook"`
+	Google    *google.Config    `yaml:"google"`
+	GoogleAds *googleads.Config `yaml:"google_ads"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -49,6 +53,7 @@ func (d *Destination) blocks() []platformBlock {
 		block(TypeMeta, &d.Meta, meta.Example),
 		block(TypeWebhook, &d.Webhook, webhook.Example),
 		block(TypeGoogle, &d.Google, google.Example),
+		block(TypeGoogleAds, &d.GoogleAds, googleads.Example),
 	}
 }
 
