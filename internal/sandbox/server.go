@@ -37,6 +37,9 @@ type Options struct {
 	// GoogleRefreshToken, when set, is the only refresh token the Google
 	// token endpoint accepts; empty accepts any.
 	GoogleRefreshToken string
+	// GA4APISecret, when set, is the only api_secret the GA4 collection
+	// endpoint accepts; empty accepts any non-empty one.
+	GA4APISecret string
 	// WebhookSecret is the HMAC secret the webhook receiver checks
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
@@ -78,6 +81,7 @@ var emulators = []struct {
 	}},
 	{googleName, func(e emulatorEnv) platform { return newGoogleAPI(e.clock, e.googleOAuth, e.logger, e.maxRecorded) }},
 	{googleAdsName, func(e emulatorEnv) platform { return newGoogleAdsAPI(e.clock, e.googleOAuth, e.logger, e.maxRecorded) }},
+	{ga4Name, func(e emulatorEnv) platform { return newGA4API(e.clock, e.opts.GA4APISecret, e.logger, e.maxRecorded) }},
 }
 
 // platform is what each emulated platform provides to the shared server:
@@ -177,6 +181,10 @@ func (s *Server) Google() *GoogleRecorder { return emulator[*googleAPI](s, googl
 // GoogleAds returns the recorder of the click conversions and adjustments
 // the Google Ads API emulator accepted.
 func (s *Server) GoogleAds() *GoogleRecorder { return emulator[*googleAdsAPI](s, googleAdsName).rec }
+
+// GA4 returns the recorder of the events the GA4 Measurement Protocol
+// emulator accepted.
+func (s *Server) GA4() *GoogleRecorder { return emulator[*ga4API](s, ga4Name).rec }
 
 // emulator returns the platform named name as its concrete type.
 func emulator[T platform](s *Server, name string) T {

@@ -1,0 +1,312 @@
+package sandbox
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+)
+
+const ga4Name = "ga4"
+
+// Limits of the GA4 Measurement Protocol (platform-apis.md §2c).
+const (
+	ga4MaxBodyBytes     = 130 * 1000
+	ga4MaxEvents        = 25
+	ga4MaxParams        = 25
+	ga4MaxUserProps     = 25
+	ga4MaxNameLen       = 40
+	ga4MaxParamValueLen = 100
+	ga4MaxBackdate      = 72 * time.Hour
+	ga4FutureSkew       = 5 * time.Minute
+)
+
+var (
+	ga4NameRe          = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	ga4MeasurementIDRe = regexp.MustCompile(`^G-[A-Z0-9]+$`)
+	ga4AppInstanceRe   = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	// ga4Reserved are event names GA4 reserves for itself.
+	ga4Reserved = []string{"ad_activeview", "ad_click", "ad_exposure", "ad_query", "ad_reward", "adunit_exposure",
+		"app_clear_data", "app_exception", "app_install", "app_remove", "app_store_refund", "app_update",
+		"app_upgrade", "dynamic_link_app_open", "dynamic_link_app_update", "dynamic_link_first_open",
+		"error", "first_open", "first_visit", "in_app_purchase", "notification_dismiss", "notification_foreground",
+		"notification_open", "notification_receive", "os_update", "session_start", "session_start_with_rollout",
+		"user_engagement"}
+	ga4ReservedPrefixes = []string{"_", "firebase_", "ga_", "google_", "gtag."}
+)
+
+// ga4API emulates POST /mp/collect and the validation server at
+// /debug/mp/collect. Like GA4, the collection endpoint answers 204 to
+// everything with a stream id and secret and silently drops invalid
+// requests (counted as rejected, not recorded); the validation server
+// answers 200 with validationMessages and records nothing.
+type ga4API struct {
+	clock  func() time.Time
+	secret string // empty: any non-empty api_secret
+	logger *slog.Logger
+	rec    *GoogleRecorder
+}
+
+func newGA4API(clock func() time.Time, secret string, logger *slog.Logger, maxRecorded int) *ga4API {
+	return &ga4API{clock: clock, secret: secret, logger: logger.With("platform", ga4Name), rec: newGoogleRecorder(maxRecorded)}
+}
+
+func (g *ga4API) name() string { return ga4Name }
+
+func (g *ga4API) routes() []route {
+	return []route{
+		{method: http.MethodPost, path: "/mp/collect", handler: g.serveCollect},
+		{method: http.MethodPost, path: "/debug/mp/collect", handler: g.serveValidate},
+	}
+}
+
+// writeFault: GA4's front end answers faults with a plain status.
+func (g *ga4API) writeFault(w http.ResponseWriter, f Fault) {
+	http.Error(w, http.StatusText(f.Status), f.Status)
+}
+
+func (g *ga4API) counters() *requestCounters { return &g.rec.log.requestCounters }
+func (g *ga4API) stats() any                 { return g.rec.Stats() }
+func (g *ga4API) events(limit int, id string) any {
+	return g.rec.adminEvents(limit, id)
+}
+func (g *ga4API) reset() { g.rec.Reset() }
+
+type ga4Message struct {
+	FieldPath      string `json:"fieldPath"`
+	Description    string `json:"description"`
+	ValidationCode string `json:"validationCode"`
+}
+
+type ga4Request struct {
+	ClientID        string                     `json:"client_id"`
+	AppInstanceID   string                     `json:"app_instance_id"`
+	UserID          string                     `json:"user_id"`
+	TimestampMicros *int64                     `json:"timestamp_micros"`
+	UserProperties  map[string]json.RawMessage `json:"user_properties"`
+	Consent         *struct {
+		AdUserData        string `json:"ad_user_data"`
+		AdPersonalization string `json:"ad_personalization"`
+	} `json:"consent"`
+	UserData *struct {
+		SHA256EmailAddress []string `json:"sha256_email_address"`
+		SHA256PhoneNumber  []string `json:"sha256_phone_number"`
+		Address            []struct {
+			SHA256FirstName string `json:"sha256_first_name"`
+			SHA256LastName  string `json:"sha256_last_name"`
+			SHA256Street    string `json:"sha256_street"`
+			City            string `json:"city"`
+			Region          string `json:"region"`
+			PostalCode      string `json:"postal_code"`
+			Country         string `json:"country"`
+		} `json:"address"`
+	} `json:"user_data"`
+	NonPersonalizedAds bool       `json:"non_personalized_ads"`
+	ValidationBehavior string     `json:"validation_behavior"`
+	Events             []ga4Event `json:"events"`
+}
+
+type ga4Event struct {
+	Name            string                     `json:"name"`
+	TimestampMicros *int64                     `json:"timestamp_micros"`
+	Params          map[string]json.RawMessage `json:"params"`
+}
+
+// check reads the request and returns the stream id, the request and the
+// validation messages (none when valid). Query problems come first: without
+// a stream id and secret GA4 answers 4xx even on the collection endpoint.
+func (g *ga4API) check(w http.ResponseWriter, r *http.Request, validating bool) (string, *ga4Request, []ga4Message, int) {
+	q := r.URL.Query()
+	stream := q.Get("measurement_id")
+	app := q.Get("firebase_app_id")
+	if (stream == "") == (app == "") || (stream != "" && !ga4MeasurementIDRe.MatchString(stream)) {
+		return "", nil, nil, http.StatusBadRequest
+	}
+	if app != "" {
+		stream = app
+	}
+	// The validation server does not check the secret (GA4 says so).
+	if sec := q.Get("api_secret"); !validating && (sec == "" || g.secret != "" && subtle.ConstantTimeCompare([]byte(sec), []byte(g.secret)) != 1) {
+		return "", nil, nil, http.StatusForbidden
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ga4MaxBodyBytes))
+	if err != nil {
+		return stream, nil, nil, http.StatusRequestEntityTooLarge
+	}
+	var req ga4Request
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil {
+		return stream, nil, []ga4Message{{FieldPath: "", Description: "Unable to parse the request body as JSON.", ValidationCode: "VALUE_INVALID"}}, 0
+	}
+	return stream, &req, checkGA4(&req, app != "", g.clock()), 0
+}
+
+// checkGA4 applies the Measurement Protocol's rules.
+func checkGA4(req *ga4Request, app bool, now time.Time) []ga4Message {
+	var msgs []ga4Message
+	bad := func(path, code, format string, args ...any) {
+		msgs = append(msgs, ga4Message{FieldPath: path, Description: fmt.Sprintf(format, args...), ValidationCode: code})
+	}
+	switch {
+	case app && req.AppInstanceID == "":
+		bad("app_instance_id", "VALUE_REQUIRED", "app_instance_id is required for a firebase_app_id stream")
+	case app && !ga4AppInstanceRe.MatchString(req.AppInstanceID):
+		bad("app_instance_id", "VALUE_INVALID", "app_instance_id must be 32 hexadecimal characters")
+	case !app && req.ClientID == "":
+		bad("client_id", "VALUE_REQUIRED", "client_id is required for a measurement_id stream")
+	}
+	if len(req.UserProperties) > ga4MaxUserProps {
+		bad("user_properties", "EXCEEDED_MAX_ENTITIES", "at most %d user properties", ga4MaxUserProps)
+	}
+	if c := req.Consent; c != nil {
+		for _, v := range []struct{ k, v string }{{"ad_user_data", c.AdUserData}, {"ad_personalization", c.AdPersonalization}} {
+			if v.v != "" && v.v != "GRANTED" && v.v != "DENIED" {
+				bad("consent."+v.k, "VALUE_INVALID", "must be GRANTED or DENIED")
+			}
+		}
+	}
+	if u := req.UserData; u != nil {
+		for _, h := range append(append([]string{}, u.SHA256EmailAddress...), u.SHA256PhoneNumber...) {
+			if !isLowerHex64(h) {
+				bad("user_data", "VALUE_INVALID", "sha256_email_address and sha256_phone_number must be SHA-256 hex digests")
+				break
+			}
+		}
+		for i, a := range u.Address {
+			for _, h := range []string{a.SHA256FirstName, a.SHA256LastName, a.SHA256Street} {
+				if h != "" && !isLowerHex64(h) {
+					bad(fmt.Sprintf("user_data.address[%d]", i), "VALUE_INVALID", "sha256_ fields must be SHA-256 hex digests")
+				}
+			}
+			for _, p := range []string{a.City, a.Region, a.PostalCode, a.Country} {
+				if looksHashed(p) {
+					bad(fmt.Sprintf("user_data.address[%d]", i), "VALUE_INVALID", "city, region, postal_code and country are sent unhashed")
+				}
+			}
+		}
+	}
+	switch n := len(req.Events); {
+	case n == 0:
+		bad("events", "VALUE_REQUIRED", "at least one event is required")
+	case n > ga4MaxEvents:
+		bad("events", "EXCEEDED_MAX_ENTITIES", "at most %d events per request, got %d", ga4MaxEvents, n)
+		return msgs
+	}
+	for i, e := range req.Events {
+		at := func(format string, args ...any) string {
+			return fmt.Sprintf("Event at index: [%d] ", i) + fmt.Sprintf(format, args...)
+		}
+		switch {
+		case e.Name == "":
+			bad("events", "VALUE_REQUIRED", "%s", at("has no name."))
+		case len(e.Name) > ga4MaxNameLen:
+			bad("events", "VALUE_OUT_OF_BOUNDS", "%s", at("has a name longer than %d characters.", ga4MaxNameLen))
+		case !ga4NameRe.MatchString(e.Name):
+			bad("events", "NAME_INVALID", "%s", at("has invalid name [%s]. Names must start with an alphabetic character and hold only letters, digits and underscores.", e.Name))
+		case isGA4Reserved(e.Name):
+			bad("events", "NAME_RESERVED", "%s", at("has reserved name [%s].", e.Name))
+		}
+		ts := req.TimestampMicros
+		if e.TimestampMicros != nil {
+			ts = e.TimestampMicros
+		}
+		if ts != nil {
+			t := time.UnixMicro(*ts)
+			if now.Sub(t) > ga4MaxBackdate {
+				bad("events", "VALUE_OUT_OF_BOUNDS", "%s", at("has a timestamp_micros more than 72 hours in the past."))
+			} else if t.Sub(now) > ga4FutureSkew {
+				bad("events", "VALUE_OUT_OF_BOUNDS", "%s", at("has a timestamp_micros in the future."))
+			}
+		}
+		if len(e.Params) > ga4MaxParams {
+			bad("events", "EXCEEDED_MAX_ENTITIES", "%s", at("has more than %d params.", ga4MaxParams))
+		}
+		for k, v := range e.Params {
+			if len(k) > ga4MaxNameLen || !ga4NameRe.MatchString(k) {
+				bad("events", "NAME_INVALID", "%s", at("has an invalid param name."))
+			}
+			var s string
+			if json.Unmarshal(v, &s) == nil && len(s) > ga4MaxParamValueLen && k != "items" {
+				bad("events", "VALUE_OUT_OF_BOUNDS", "%s", at("has param [%s] longer than %d characters.", k, ga4MaxParamValueLen))
+			}
+		}
+		if v, ok := e.Params["value"]; ok {
+			var f float64
+			if json.Unmarshal(v, &f) != nil {
+				bad("events", "VALUE_INVALID", "%s", at("has a value that is not a number."))
+			}
+			var cur string
+			if json.Unmarshal(e.Params["currency"], &cur) != nil || !isCurrency(cur) {
+				bad("events", "VALUE_REQUIRED", "%s", at("has a value without an upper-case ISO 4217 currency."))
+			}
+		}
+	}
+	return msgs
+}
+
+func isGA4Reserved(name string) bool {
+	for _, p := range ga4ReservedPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	for _, r := range ga4Reserved {
+		if name == r {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *ga4API) serveCollect(w http.ResponseWriter, r *http.Request) {
+	stream, req, msgs, status := g.check(w, r, false)
+	if status != 0 {
+		g.rec.log.rejected.Add(1)
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	if len(msgs) > 0 {
+		// GA4 drops what it cannot use and still answers 2xx.
+		g.rec.log.rejected.Add(1)
+		g.logger.Debug("sandbox dropped an invalid request", "messages", len(msgs), "first", msgs[0].ValidationCode)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	now := g.clock()
+	evs := make([]GoogleEvent, len(req.Events))
+	for i, e := range req.Events {
+		id := req.ClientID + req.AppInstanceID
+		var txn string
+		if json.Unmarshal(e.Params["transaction_id"], &txn) == nil && txn != "" {
+			id = txn
+		}
+		m := asMap(e)
+		m["client_id"], m["user_id"] = req.ClientID+req.AppInstanceID, req.UserID
+		if req.UserData != nil {
+			m["user_data"] = asMap(req.UserData)
+		}
+		evs[i] = GoogleEvent{Account: stream, Kind: "ga4", ID: id, Event: m, ReceivedAt: now}
+	}
+	g.rec.record(evs)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (g *ga4API) serveValidate(w http.ResponseWriter, r *http.Request) {
+	_, _, msgs, status := g.check(w, r, true)
+	if status != 0 {
+		g.rec.log.rejected.Add(1)
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	g.rec.validated.add()
+	if msgs == nil {
+		msgs = []ga4Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"validationMessages": msgs})
+}
