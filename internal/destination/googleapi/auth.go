@@ -1,5 +1,5 @@
 // Package googleapi is what Google's destinations (google: the Data Manager
-// API, google_ads: the Google Ads API) share: OAuth 2.0 credentials (a
+// API, google_ads: the Google Ads API, and ga4 for the identity) share: OAuth 2.0 credentials (a
 // service account key or a refresh token) exchanged for access tokens at a
 // configurable token endpoint, the google.rpc.Status error envelope every
 // Google REST API answers with, an event's user data normalized by Google's
