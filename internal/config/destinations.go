@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/ga4"
 	"github.com/signalpipe/signalpipe/internal/destination/google"
 	"github.com/signalpipe/signalpipe/internal/destination/googleads"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
@@ -20,6 +21,8 @@ const (
 	TypeGoogle  = "google"
 	// TypeGoogleAds is the Google Ads API path (click conversions, adjustments).
 	TypeGoogleAds = "google_ads"
+	// TypeGA4 is the GA4 Measurement Protocol.
+	TypeGA4 = "ga4"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -35,6 +38,7 @@ type Destination struct {
 	Webhook   *webhook.Config   `yaml:"webhook"`
 	Google    *google.Config    `yaml:"google"`
 	GoogleAds *googleads.Config `yaml:"google_ads"`
+	GA4       *ga4.Config       `yaml:"ga4"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -54,6 +58,7 @@ func (d *Destination) blocks() []platformBlock {
 		block(TypeWebhook, &d.Webhook, webhook.Example),
 		block(TypeGoogle, &d.Google, google.Example),
 		block(TypeGoogleAds, &d.GoogleAds, googleads.Example),
+		block(TypeGA4, &d.GA4, ga4.Example),
 	}
 }
 
