@@ -131,7 +131,7 @@ func (s *Stage) schedule(out *kafkax.Output, it *item, now time.Time) {
 	out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), event.Outcome{
 		Record: ev.Origin.String(), EventID: ev.EventID, EventName: ev.EventName, Source: ev.Source,
 		Destination: s.dest.Name(), Status: event.StatusRetrying, Reason: r.Reason,
-		Detail: "retry " + TierName(s.cfg.Tiers[tier]) + " tier, due " + due.UTC().Format(time.RFC3339) + ": " + r.Detail,
+		Detail:   "retry " + TierName(s.cfg.Tiers[tier]) + " tier, due " + due.UTC().Format(time.RFC3339) + ": " + r.Detail,
 		Attempts: attempts, EventTime: ev.EventTime, At: now,
 	}))
 }
