@@ -198,10 +198,10 @@ func (a *App) Run(ctx context.Context) error {
 		a.breakers[d.Name()] = st.Breaker
 		a.mu.Unlock()
 		poll := d.Limits().MaxBatch * cfg.Concurrency
-		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, dc.Linger(), st.Handle, st.Gate)
+		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, dc.Linger(), st.Handle, st.Gate())
 		// The retry tiers have a group of their own, so waiting retries
 		// never hold up fresh traffic, and share the breaker.
-		run(StageDeliver+"-"+d.Name()+"-retry", k.GroupPrefix+"-deliver-"+d.Name()+"-retry", st.RetryTopics(), kgo.NewOffset().AtStart(), poll, 0, st.Handle, st.Gate)
+		run(StageDeliver+"-"+d.Name()+"-retry", k.GroupPrefix+"-deliver-"+d.Name()+"-retry", st.RetryTopics(), kgo.NewOffset().AtStart(), poll, 0, st.Handle, st.Gate())
 	}
 	a.log.Info("pipeline running", "stages", a.opts.Stages, "inputs", a.cfg.InputTopics(), "brokers", k.Brokers)
 	wg.Wait()
@@ -218,6 +218,9 @@ func (a *App) deliverConfig(dc config.Destination) deliver.Config {
 			Failures: a.cfg.Deliver.Breaker.Failures, OpenFor: a.cfg.Deliver.Breaker.OpenFor, MaxOpenFor: a.cfg.Deliver.Breaker.MaxOpenFor,
 		},
 		Tiers: a.cfg.Deliver.RetryTiers,
+		Degraded: deliver.DegradedConfig{
+			Dir: a.cfg.Deliver.Degraded.DegradedDir(), Margin: a.cfg.Deliver.Degraded.Margin, Every: a.cfg.Deliver.Degraded.Every,
+		},
 	}
 }
 

@@ -40,6 +40,8 @@ type Config struct {
 	// Tiers are the retry queue's delays, shortest first (DefaultTiers when
 	// empty); one topic sp.retry.<dest>.<tier> each.
 	Tiers []time.Duration
+	// Degraded configures what happens while the breaker is open.
+	Degraded DegradedConfig
 }
 
 // ErrBreakerOpen ends a transaction whose destination's breaker opened: its
@@ -78,6 +80,9 @@ func New(dest destination.Destination, topics kafkax.Topics, cfg Config, clock f
 	if len(cfg.Tiers) == 0 {
 		cfg.Tiers = DefaultTiers
 	}
+	if cfg.Degraded.Every <= 0 {
+		cfg.Degraded.Every = time.Minute
+	}
 	return &Stage{dest: dest, limits: dest.Limits(), topics: topics, cfg: cfg, clock: clock, log: log,
 		Breaker: NewBreaker(dest.Name(), cfg.Breaker, clock, log), retryTopics: RetryTopics(topics, dest.Name(), cfg.Tiers)}
 }
@@ -101,6 +106,9 @@ type item struct {
 // retry tiers alike: a retry record that is not due yet goes back to the end
 // of its tier and its partition is held until it is.
 func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Output) error {
+	if ready, _ := s.Breaker.Ready(); !ready && s.cfg.Degraded.Dir != "" {
+		return s.handleDegraded(recs, out)
+	}
 	now := s.clock()
 	name := s.dest.Name()
 	var ready []*item
@@ -161,7 +169,7 @@ func (s *Stage) finish(out *kafkax.Output, ev *event.Event, r destination.Result
 		Value: ev.Properties.Value, Currency: ev.Properties.Currency,
 	}
 	out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), o))
-	if status == event.StatusDelivered {
+	if status == event.StatusDelivered || status == event.StatusDegradedExported {
 		return
 	}
 	v, _ := json.Marshal(ev)
@@ -285,7 +293,3 @@ func isPermanent(err error) bool {
 	_, ok := destination.AsPermanent(err)
 	return ok
 }
-
-// Gate is the TransactLoop gate for this stage: while the breaker is open
-// the loop does not poll, so the backlog waits in Kafka, not in memory.
-func (s *Stage) Gate() (ready bool, wait time.Duration) { return s.Breaker.Ready() }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -80,6 +81,16 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	s.SandboxURL = url
 
 	s.Config = Config(s.Broker.Addr, s.SandboxURL)
+	// Offline-upload files of the degraded path go next to the broker's
+	// data, or to a folder of this run's own.
+	exports := o.DataDir
+	if exports == "" {
+		if exports, err = os.MkdirTemp("", "signalpipe-demo-"); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() { _ = os.RemoveAll(exports) })
+	}
+	s.Config.Deliver.Degraded.Dir = filepath.Join(exports, "exports")
 	if o.Tune != nil {
 		o.Tune(&s.Config)
 		s.Config.ApplyDefaults() // for anything Tune added
