@@ -42,4 +42,14 @@
 // A missing or wrong access token is code 190 (OAuthException); a missing,
 // empty or oversized data array is code 100 without subcode; a body over
 // 5 MiB is HTTP 413.
+//
+// # Google contracts
+//
+// google.go (Data Manager API, POST /v1/events:ingest), googleads.go (Google
+// Ads API, only at /google_ads/{version}/customers/{cid}:{method}, since the
+// real path would collide with Meta's pattern) and ga4.go (/mp/collect and
+// /debug/mp/collect) share google_common.go: the OAuth token endpoint at
+// /token, whose access tokens every sandbox accepts, the google.rpc.Status
+// envelope and one recorder type. docs/platforms/<type>.md list each one's
+// rules.
 package sandbox
