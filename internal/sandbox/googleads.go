@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -174,6 +176,9 @@ func (a *googleAdsAPI) serve(w http.ResponseWriter, r *http.Request) {
 		writeRPCStatus(w, e, googleAdsDomain)
 		return
 	}
+	var raw [8]byte
+	_, _ = rand.Read(raw[:])
+	w.Header().Set("Request-Id", hex.EncodeToString(raw[:]))
 	writeJSON(w, http.StatusOK, body)
 }
 

@@ -75,14 +75,15 @@ func (c *Client) Prepare(ev *event.Event) (destination.Prepared, error) { return
 // batch (see the package doc), one result per event.
 func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]destination.Result, error) {
 	res := make([]destination.Result, len(batch))
-	for gi, g := range groups(batch) {
+	gs := groups(batch)
+	for gi, g := range gs {
 		gres, err := c.send(ctx, g)
 		if err != nil {
 			if gi == 0 {
 				return nil, err // nothing sent: the batch shares the error
 			}
 			// Earlier groups went through: the rest take the error per event.
-			for _, rest := range groups(batch)[gi:] {
+			for _, rest := range gs[gi:] {
 				for _, i := range rest.index {
 					res[i] = perEvent(err)
 				}

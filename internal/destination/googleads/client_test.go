@@ -52,6 +52,9 @@ func TestSendPartialFailure(t *testing.T) {
 	if err != nil || len(res) != 4 {
 		t.Fatalf("send: %v %+v", err, res)
 	}
+	if res[0].PlatformRef == "" || res[0].PlatformRef != res[3].PlatformRef {
+		t.Errorf("platform refs %q/%q: want the request id on every row", res[0].PlatformRef, res[3].PlatformRef)
+	}
 	want := []struct {
 		status destination.Status
 		reason string
