@@ -71,9 +71,9 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 	if err := ctx.Err(); err != nil {
 		return nil, &destination.RetryableError{Reason: "canceled", Detail: err.Error()}
 	}
-	tok, err := c.tokens.Token()
+	tok, err := googleapi.Token(ctx, c.tokens)
 	if err != nil {
-		return nil, googleapi.TokenError(err)
+		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))
 	if err != nil {

@@ -67,9 +67,9 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 	if err := ctx.Err(); err != nil {
 		return nil, &destination.RetryableError{Reason: "canceled", Detail: err.Error()}
 	}
-	tok, err := c.tokens.Token()
+	tok, err := googleapi.Token(ctx, c.tokens, c.devToken)
 	if err != nil {
-		return nil, googleapi.TokenError(err, c.devToken)
+		return nil, err
 	}
 	secrets := []string{tok.AccessToken, c.devToken}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))

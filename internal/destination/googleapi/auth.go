@@ -183,3 +183,28 @@ func Redact(s string, secrets ...string) string {
 // ErrorText renders a transport error for an outcome: without the URL and
 // with the secrets scrubbed.
 func ErrorText(err error, secrets ...string) string { return Redact(errText(err), secrets...) }
+
+// Token returns a token from ts, or gives up when ctx ends first. The
+// token source cannot take a per-call context, so a slow token endpoint
+// would otherwise hold a Send past its deadline; the abandoned fetch
+// finishes in the background and its token is cached for the next Send.
+func Token(ctx context.Context, ts oauth2.TokenSource, secrets ...string) (*oauth2.Token, error) {
+	type answer struct {
+		tok *oauth2.Token
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		tok, err := ts.Token()
+		ch <- answer{tok, err}
+	}()
+	select {
+	case a := <-ch:
+		if a.err != nil {
+			return nil, TokenError(a.err, secrets...)
+		}
+		return a.tok, nil
+	case <-ctx.Done():
+		return nil, &destination.RetryableError{Reason: "canceled", Detail: "fetching an access token: " + ctx.Err().Error()}
+	}
+}

@@ -1,11 +1,13 @@
 package googleapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -94,5 +96,27 @@ func TestIdentity(t *testing.T) {
 	ev.User.Address.Zip = strings.Repeat("ab", 32)
 	if id, _ := NewIdentity(ev, ""); id.Zip != "" {
 		t.Errorf("hashed zip sent as %q", id.Zip)
+	}
+}
+
+// slowSource is a token source that answers only when released.
+type slowSource struct{ release chan struct{} }
+
+func (s slowSource) Token() (*oauth2.Token, error) {
+	<-s.release
+	return &oauth2.Token{AccessToken: "late"}, nil
+}
+
+// TestTokenHonoursContext: a hanging token endpoint does not hold a Send
+// past its context.
+func TestTokenHonoursContext(t *testing.T) {
+	t.Parallel()
+	src := slowSource{release: make(chan struct{})}
+	defer close(src.release)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := Token(ctx, src)
+	if re, ok := destination.AsRetryable(err); !ok || re.Reason != "canceled" {
+		t.Fatalf("err = %v, want retryable canceled", err)
 	}
 }
