@@ -26,8 +26,8 @@ type StackOptions struct {
 	// ExternalBroker, when set, is the address of a broker running
 	// elsewhere (another process); no embedded broker is started.
 	ExternalBroker string
-	DataDir string
-	Logger  *slog.Logger
+	DataDir        string
+	Logger         *slog.Logger
 	// Clock is the pipeline's and the sandbox's clock; nil is time.Now.
 	Clock func() time.Time
 	// TrackRecords makes the ledger remember every record, for Check.
