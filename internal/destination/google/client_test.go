@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/desttest"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
@@ -150,4 +152,22 @@ func TestConformance(t *testing.T) {
 			{Name: "unavailable", Status: 503, Body: rpc(503, "UNAVAILABLE", "down"), Want: desttest.Retry},
 		},
 	})
+}
+
+// TestExporter: the degraded path writes Google Ads' conversions-from-clicks
+// file, with the names conversion_action_names gives.
+func TestExporter(t *testing.T) {
+	t.Parallel()
+	c := testConfig()
+	c.ConversionActionNames = map[string]string{"987654321": "Offline purchase"}
+	cl, err := New(c, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "x"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex destination.Exporter = cl
+	row, err := ex.ExportRow(loadEvent(t, "testdata/web_purchase.event.json"))
+	if err != nil || ex.ExportFormat() != "google-ads-click-conversions" || len(row) != len(ex.ExportHeader()) ||
+		row[0] != "Cj0KCQiA-abc_DEF" || row[3] != "Offline purchase" || row[4] != "2026-11-20 10:00:00+00:00" {
+		t.Errorf("export %s row %q, %v", ex.ExportFormat(), row, err)
+	}
 }

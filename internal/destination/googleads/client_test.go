@@ -266,3 +266,25 @@ func TestValidateConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestExporter: the degraded path's file matches the entry's upload kind.
+func TestExporter(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	clicks := openAt(t, testConfig(), url+"/google_ads", url)
+	adj := openAt(t, adjustConfig(), url+"/google_ads", url)
+	var ex destination.Exporter = adj
+	if ex.ExportFormat() != "google-ads-conversion-adjustments" || ex.ExportHeader()[3] != "Adjustment Type" {
+		t.Errorf("adjustments export %s %v", ex.ExportFormat(), ex.ExportHeader())
+	}
+	row, err := adj.ExportRow(loadEvent(t, "testdata/adjustments/deal_restated.event.json"))
+	if err != nil || row[0] != "lead-9" || row[3] != "RESTATEMENT" || row[4] != "1250.5" || row[5] != "EUR" {
+		t.Errorf("adjustment row %q, %v", row, err)
+	}
+	if clicks.ExportFormat() != "google-ads-click-conversions" {
+		t.Errorf("clicks export %s", clicks.ExportFormat())
+	}
+	if _, err := clicks.ExportRow(&event.Event{EventName: event.NamePageView}); err == nil {
+		t.Error("an event the entry does not take must not be exported")
+	}
+}

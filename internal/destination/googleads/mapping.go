@@ -3,7 +3,6 @@ package googleads
 import (
 	"encoding/json"
 	"strings"
-	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
@@ -65,10 +64,6 @@ type Consent struct {
 	AdUserData string `json:"adUserData"`
 }
 
-// DateTime renders t as Google Ads wants it: "yyyy-mm-dd hh:mm:ss+|-hh:mm",
-// in UTC.
-func DateTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05-07:00") }
-
 // actionName is the conversion action's resource name.
 func (c Config) actionName(eventName string) string {
 	return "customers/" + c.CustomerID + "/conversionActions/" + c.ActionFor(eventName)
@@ -98,7 +93,7 @@ func (c Config) MapClick(ev *event.Event) (ClickConversion, []string, error) {
 	}
 	cc := ClickConversion{
 		ConversionAction:   c.actionName(ev.EventName),
-		ConversionDateTime: DateTime(ev.EventTime),
+		ConversionDateTime: googleapi.DateTime(ev.EventTime),
 		ConversionValue:    ev.Properties.Value,
 		CurrencyCode:       strings.ToUpper(ev.Properties.Currency),
 		OrderID:            order,
@@ -139,7 +134,7 @@ func (c Config) MapAdjustment(ev *event.Event) (ConversionAdjustment, []string, 
 	ca := ConversionAdjustment{
 		ConversionAction:   c.actionName(ev.EventName),
 		AdjustmentType:     typ,
-		AdjustmentDateTime: DateTime(ev.EventTime),
+		AdjustmentDateTime: googleapi.DateTime(ev.EventTime),
 		OrderID:            ev.Properties.OrderID,
 	}
 	var warnings []string

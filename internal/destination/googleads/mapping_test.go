@@ -51,22 +51,6 @@ func TestGoldenPayload(t *testing.T) {
 	}
 }
 
-func TestDateTime(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   time.Time
-		want string
-	}{
-		{time.Date(2019, 1, 1, 12, 32, 45, 0, time.FixedZone("PST", -8*3600)), "2019-01-01 20:32:45+00:00"},
-		{time.Date(2026, 11, 20, 10, 0, 0, 999, time.UTC), "2026-11-20 10:00:00+00:00"},
-	}
-	for _, tt := range tests {
-		if got := DateTime(tt.in); got != tt.want {
-			t.Errorf("DateTime(%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestMapAdjustment(t *testing.T) {
 	t.Parallel()
 	base := func(name string) *event.Event {

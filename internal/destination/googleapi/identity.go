@@ -89,6 +89,9 @@ type ConversionActions struct {
 	ConversionActionID string `yaml:"conversion_action_id"`
 	// ConversionActions overrides it per canonical event name.
 	ConversionActions map[string]string `yaml:"conversion_actions"`
+	// ConversionActionNames maps action ids to their names in Google Ads,
+	// which only the offline import files (the degraded path) need.
+	ConversionActionNames map[string]string `yaml:"conversion_action_names"`
 }
 
 var digitsRe = regexp.MustCompile(`^[0-9]{1,20}$`)
@@ -129,6 +132,11 @@ func (c ConversionActions) Validate(events []string) []error {
 	for _, name := range slices.Sorted(maps.Keys(c.ConversionActions)) {
 		if !IsID(c.ConversionActions[name]) {
 			add("conversion_actions."+name, "must be a numeric conversion action id, not %q", c.ConversionActions[name])
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(c.ConversionActionNames)) {
+		if !IsID(id) || strings.TrimSpace(c.ConversionActionNames[id]) == "" {
+			add("conversion_action_names."+id, "keys are numeric conversion action ids and values their names in Google Ads")
 		}
 	}
 	for _, e := range events {
