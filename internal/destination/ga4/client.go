@@ -75,7 +75,7 @@ func (c *Client) Prepare(ev *event.Event) (destination.Prepared, error) { return
 // batch (see the package doc), one result per event.
 func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]destination.Result, error) {
 	res := make([]destination.Result, len(batch))
-	gs := groups(batch)
+	gs := groups(batch, c.cfg.ValidationServer)
 	for gi, g := range gs {
 		gres, err := c.send(ctx, g)
 		if err != nil {

@@ -178,8 +178,10 @@ type group struct {
 // groups splits a batch into one request per user (identical request-level
 // fields), in order of first appearance, each with at most MaxBatchSize
 // events. A payload that does not decode is sent alone, as it is, so the
-// platform judges it.
-func groups(batch []destination.Prepared) []group {
+// platform judges it. strict asks the validation server to enforce GA4's
+// recommendations too (validation_behavior ENFORCE_RECOMMENDATIONS), which
+// GA4 advises while checking a deployment.
+func groups(batch []destination.Prepared, strict bool) []group {
 	type head struct {
 		fields map[string]json.RawMessage
 		events []json.RawMessage
@@ -216,6 +218,9 @@ func groups(batch []destination.Prepared) []group {
 			m[k] = v
 		}
 		m["events"] = h.events
+		if strict {
+			m["validation_behavior"] = "ENFORCE_RECOMMENDATIONS"
+		}
 		b, _ := json.Marshal(m)
 		out[i] = group{index: h.index, body: b}
 	}

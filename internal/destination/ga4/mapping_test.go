@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,7 +101,7 @@ func TestGroups(t *testing.T) {
 		batch = append(batch, prep("A", i))
 	}
 	batch = append(batch, prep("B", 0), prep("A", 31))
-	gs := groups(batch)
+	gs := groups(batch, false)
 	if len(gs) != 3 {
 		t.Fatalf("%d groups, want A (25), B (1), A (6)", len(gs))
 	}
@@ -114,6 +115,9 @@ func TestGroups(t *testing.T) {
 	}
 	if err := json.Unmarshal(gs[2].body, &body); err != nil || body.ClientID != "B" || len(body.Events) != 1 {
 		t.Errorf("group B body %s (%v)", gs[2].body, err)
+	}
+	if strict := groups(batch[:1], true); !strings.Contains(string(strict[0].body), `"validation_behavior":"ENFORCE_RECOMMENDATIONS"`) {
+		t.Errorf("validate mode body %s", strict[0].body)
 	}
 	seen := map[int]bool{}
 	for _, g := range gs {

@@ -24,7 +24,7 @@ func (c *Config) Open(getenv func(string) string, hc *http.Client) (destination.
 // (one per user), the secret shown as its variable.
 func (c *Client) Preview(batch []destination.Prepared) (destination.Request, error) {
 	var body []byte
-	if gs := groups(batch); len(gs) > 0 {
+	if gs := groups(batch, c.cfg.ValidationServer); len(gs) > 0 {
 		body = gs[0].body
 	}
 	return destination.Request{
