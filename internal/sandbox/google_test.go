@@ -286,3 +286,37 @@ func TestGoogleIngest(t *testing.T) {
 		}
 	})
 }
+
+// TestGoogleAdminAPI: the Google emulators' recordings through the shared
+// admin API, filtered by their dedupe id, and reset.
+func TestGoogleAdminAPI(t *testing.T) {
+	t.Parallel()
+	s, ts := startSandbox(t, Options{})
+	tok := accessToken(t, ts)
+	if r := postBearer(t, ts, "/v1/events:ingest", tok, dmRequestJSON(dmEventJSON(testNow, "t-1"), dmEventJSON(testNow, "t-2"))); r.status != 200 {
+		t.Fatalf("ingest: %d %s", r.status, r.body)
+	}
+	get := func(path string) response {
+		req, err := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return do(t, ts.Client(), req)
+	}
+	var evs struct {
+		Count  int           `json:"count"`
+		Events []GoogleEvent `json:"events"`
+	}
+	r := get("/_sandbox/google/events?event_id=t-2")
+	if json.Unmarshal(r.body, &evs) != nil || evs.Count != 1 || evs.Events[0].ID != "t-2" {
+		t.Fatalf("events: %d %s", r.status, r.body)
+	}
+	var st GoogleStats
+	if r := get("/_sandbox/google/stats"); json.Unmarshal(r.body, &st) != nil || st.Accepted != 2 || st.Requests != 2 {
+		t.Fatalf("stats: %s (the token request counts too)", r.body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/_sandbox/google/reset", nil)
+	if r := do(t, ts.Client(), req); r.status != 200 || len(s.Google().Events()) != 0 {
+		t.Fatalf("reset: %d %s", r.status, r.body)
+	}
+}
