@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/linkedin"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
@@ -15,6 +16,8 @@ import (
 const (
 	TypeMeta    = "meta"
 	TypeWebhook = "webhook"
+	// TypeLinkedIn is the LinkedIn Conversions API.
+	TypeLinkedIn = "linkedin"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -28,6 +31,8 @@ type Destination struct {
 	Type    string          `yaml:"type"`
 	Meta    *meta.Config    `yaml:"meta"`
 	Webhook *webhook.Config `yaml:"webhook"`
+	// LinkedIn is the block for type linkedin.
+	LinkedIn *linkedin.Config `yaml:"linkedin"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -45,6 +50,7 @@ func (d *Destination) blocks() []platformBlock {
 	return []platformBlock{
 		block(TypeMeta, &d.Meta, meta.Example),
 		block(TypeWebhook, &d.Webhook, webhook.Example),
+		block(TypeLinkedIn, &d.LinkedIn, linkedin.Example),
 	}
 }
 

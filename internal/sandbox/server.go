@@ -38,6 +38,10 @@ type Options struct {
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
 	WebhookSecret string
+	// BearerTokens maps a platform that authenticates with a bearer token
+	// (linkedin, reddit, microsoft) to the one token it accepts. A platform
+	// without an entry accepts any non-empty token.
+	BearerTokens map[string]string
 }
 
 // Server is a multi-platform emulator of the ad platforms' conversion APIs.
@@ -71,6 +75,7 @@ var emulators = []struct {
 	{webhookName, func(e emulatorEnv) platform {
 		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
 	}},
+	{linkedinName, newLinkedInAPI},
 }
 
 // platform is what each emulated platform provides to the shared server:
