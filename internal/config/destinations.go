@@ -9,6 +9,7 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/linkedin"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/reddit"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
 
@@ -18,6 +19,8 @@ const (
 	TypeWebhook = "webhook"
 	// TypeLinkedIn is the LinkedIn Conversions API.
 	TypeLinkedIn = "linkedin"
+	// TypeReddit is the Reddit Conversions API (v3).
+	TypeReddit = "reddit"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -33,6 +36,8 @@ type Destination struct {
 	Webhook *webhook.Config `yaml:"webhook"`
 	// LinkedIn is the block for type linkedin.
 	LinkedIn *linkedin.Config `yaml:"linkedin"`
+	// Reddit is the block for type reddit.
+	Reddit *reddit.Config `yaml:"reddit"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -51,6 +56,7 @@ func (d *Destination) blocks() []platformBlock {
 		block(TypeMeta, &d.Meta, meta.Example),
 		block(TypeWebhook, &d.Webhook, webhook.Example),
 		block(TypeLinkedIn, &d.LinkedIn, linkedin.Example),
+		block(TypeReddit, &d.Reddit, reddit.Example),
 	}
 }
 

@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // TransportFailure is the error for a request that got no HTTP answer: a
@@ -57,4 +59,34 @@ func ParseRetryAfter(h http.Header) time.Duration {
 		}
 	}
 	return 0
+}
+
+// maxPlatformMessage bounds a platform message copied into a detail.
+const maxPlatformMessage = 200
+
+var (
+	// quotedRe finds quoted text: platforms quote the offending value, which
+	// may be personal data.
+	quotedRe = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+	// emailRe finds an e-mail address left unquoted.
+	emailRe = regexp.MustCompile(`[^\s@"'<>]+@[^\s@"'<>]+\.[A-Za-z]{2,}`)
+)
+
+// PlatformMessage makes a platform's error message safe for a detail: quoted
+// values and e-mail addresses are replaced by "…", control characters by
+// spaces, and the result is bounded. Outcomes and logs never carry raw
+// personal data, even when a platform echoes it.
+func PlatformMessage(msg string) string {
+	msg = quotedRe.ReplaceAllString(msg, `"…"`)
+	msg = emailRe.ReplaceAllString(msg, "…")
+	msg = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, msg)
+	if len(msg) > maxPlatformMessage {
+		msg = strings.ToValidUTF8(msg[:maxPlatformMessage], "") + "…"
+	}
+	return strings.TrimSpace(msg)
 }

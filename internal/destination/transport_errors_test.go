@@ -58,3 +58,38 @@ func TestParseRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+func TestPlatformMessage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		hidden  []string
+		kept    []string
+		maxSize int
+	}{
+		{"quoted values", `ERROR :: /user/firstName :: value "Johnathan" is invalid; 'Smith' too`, []string{"Johnathan", "Smith"}, []string{"/user/firstName"}, 0},
+		{"bare email", "user.email jane.doe@example.com is not hashed", []string{"jane.doe@example.com"}, []string{"user.email", "not hashed"}, 0},
+		{"control characters", "line\nbreak\x00", []string{"\n", "\x00"}, []string{"line", "break"}, 0},
+		{"bounded", strings.Repeat("é", 300), nil, nil, maxPlatformMessage + len("…")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := PlatformMessage(tt.in)
+			for _, h := range tt.hidden {
+				if strings.Contains(got, h) {
+					t.Errorf("PlatformMessage = %q still holds %q", got, h)
+				}
+			}
+			for _, k := range tt.kept {
+				if !strings.Contains(got, k) {
+					t.Errorf("PlatformMessage = %q lost %q", got, k)
+				}
+			}
+			if tt.maxSize > 0 && len(got) > tt.maxSize {
+				t.Errorf("PlatformMessage is %d bytes, want at most %d", len(got), tt.maxSize)
+			}
+		})
+	}
+}

@@ -76,6 +76,7 @@ var emulators = []struct {
 		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
 	}},
 	{linkedinName, newLinkedInAPI},
+	{redditName, newRedditAPI},
 }
 
 // platform is what each emulated platform provides to the shared server:

@@ -3,7 +3,6 @@ package linkedin
 import (
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +33,6 @@ const (
 	// DefaultThrottleBackoff is waited after a 429 without Retry-After:
 	// LinkedIn's limits are per minute.
 	DefaultThrottleBackoff = time.Minute
-	// maxDetailBytes bounds a platform message copied into a detail.
-	maxDetailBytes = 200
 )
 
 // refHeader carries LinkedIn's request id, quoted to LinkedIn support.
@@ -118,21 +115,14 @@ func elementResult(status int, e *apiError, after time.Duration, ref string) des
 	return destination.Result{Status: destination.Rejected, Reason: reason, Detail: describe(status, e), PlatformRef: ref}
 }
 
-// quotedRe finds quoted text in a platform message: Rest.li messages quote
-// the offending value, which may be a name from userInfo.
-var quotedRe = regexp.MustCompile(`"[^"]*"|'[^']*'`)
-
-// describe renders "HTTP <status> <CODE>: <message>" with every quoted
-// value in the message replaced, so no personal data reaches an outcome.
+// describe renders "HTTP <status> <CODE>: <message>", the message made
+// safe by destination.PlatformMessage (Rest.li messages quote values).
 func describe(status int, e *apiError) string {
 	s := "HTTP " + strconv.Itoa(status)
 	if e.Code != "" {
 		s += " " + e.Code
 	}
-	msg := quotedRe.ReplaceAllString(e.Message, `"…"`)
-	if len(msg) > maxDetailBytes {
-		msg = strings.ToValidUTF8(msg[:maxDetailBytes], "") + "…"
-	}
+	msg := destination.PlatformMessage(e.Message)
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
