@@ -2,6 +2,7 @@ package reddit
 
 import (
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -84,7 +85,7 @@ func (c Config) Map(ev *event.Event) (ConversionEvent, []string, error) {
 		ClickID:      strings.TrimSpace(ev.Context.ClickIDs.RdtCid),
 	}
 	if ev.Source == event.SourceWeb {
-		ce.EventSourceURL = ev.Context.PageURL
+		ce.EventSourceURL = pageWithoutQuery(ev.Context.PageURL)
 	}
 	var warnings []string
 	region := c.DefaultPhoneRegion
@@ -142,6 +143,18 @@ func metadata(ev *event.Event, trackingType string) *Metadata {
 		return nil
 	}
 	return m
+}
+
+// pageWithoutQuery keeps scheme, host and path of a page URL: Reddit reads
+// the domain from it, while query strings often carry e-mail addresses and
+// other personal data that must not leave unhashed.
+func pageWithoutQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u.String()
 }
 
 // MatchKeys lists the match keys present in ce.

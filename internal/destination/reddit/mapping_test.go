@@ -146,6 +146,13 @@ func TestMapping(t *testing.T) {
 				t.Errorf("metadata = %+v, err %v", m, err)
 			}
 		}},
+		{"page URL without query, fragment or user info", func(e *event.Event) {
+			e.Context.PageURL = "https://bob:pw@shop.example/thanks?email=jane%40example.com#top"
+		}, nil, func(t *testing.T, ce ConversionEvent, err error) {
+			if err != nil || ce.EventSourceURL != "https://shop.example/thanks" {
+				t.Errorf("event_source_url = %q, err %v", ce.EventSourceURL, err)
+			}
+		}},
 		{"identify is not sent", func(e *event.Event) { e.EventName = event.NameIdentify }, nil, func(t *testing.T, _ ConversionEvent, err error) {
 			if pe, ok := destination.AsPermanent(err); !ok || pe.Reason != "event_not_mapped" {
 				t.Errorf("err = %v", err)
