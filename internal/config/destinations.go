@@ -9,6 +9,7 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/linkedin"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/microsoft"
 	"github.com/signalpipe/signalpipe/internal/destination/reddit"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
@@ -21,6 +22,9 @@ const (
 	TypeLinkedIn = "linkedin"
 	// TypeReddit is the Reddit Conversions API (v3).
 	TypeReddit = "reddit"
+	// TypeMicrosoft is Microsoft Advertising (UET Conversions API or offline
+	// conversions, by its api key).
+	TypeMicrosoft = "microsoft"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -38,6 +42,8 @@ type Destination struct {
 	LinkedIn *linkedin.Config `yaml:"linkedin"`
 	// Reddit is the block for type reddit.
 	Reddit *reddit.Config `yaml:"reddit"`
+	// Microsoft is the block for type microsoft.
+	Microsoft *microsoft.Config `yaml:"microsoft"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -57,6 +63,7 @@ func (d *Destination) blocks() []platformBlock {
 		block(TypeWebhook, &d.Webhook, webhook.Example),
 		block(TypeLinkedIn, &d.LinkedIn, linkedin.Example),
 		block(TypeReddit, &d.Reddit, reddit.Example),
+		block(TypeMicrosoft, &d.Microsoft, microsoft.Example),
 	}
 }
 

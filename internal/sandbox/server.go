@@ -77,6 +77,8 @@ var emulators = []struct {
 	}},
 	{linkedinName, newLinkedInAPI},
 	{redditName, newRedditAPI},
+	{microsoftName, newMicrosoftAPI},
+	{microsoftOfflineName, newMicrosoftOfflineAPI},
 }
 
 // platform is what each emulated platform provides to the shared server:
