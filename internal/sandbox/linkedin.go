@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/http"
 	"regexp"
@@ -39,20 +38,10 @@ var (
 )
 
 // linkedinAPI emulates POST /rest/conversionEvents, single and BATCH_CREATE.
-type linkedinAPI struct {
-	recording
-	clock  func() time.Time
-	token  string // empty: any bearer token
-	logger *slog.Logger
-}
+type linkedinAPI struct{ bearerEmulator }
 
 func newLinkedInAPI(e emulatorEnv) platform {
-	return &linkedinAPI{
-		recording: recording{rec: newRecorder(e.maxRecorded)},
-		clock:     e.clock,
-		token:     e.opts.BearerTokens[linkedinName],
-		logger:    e.logger.With("platform", linkedinName),
-	}
+	return &linkedinAPI{newBearerEmulator(e, linkedinName)}
 }
 
 // LinkedIn returns the recorder of the events the LinkedIn emulator accepted.
@@ -74,17 +63,7 @@ type linkedinError struct {
 }
 
 func (l *linkedinAPI) writeFault(w http.ResponseWriter, f Fault) {
-	code := "SERVER_ERROR"
-	switch {
-	case f.Status == http.StatusTooManyRequests:
-		code = "TOO_MANY_REQUESTS"
-	case f.Status == http.StatusUnauthorized:
-		code = "INVALID_ACCESS_TOKEN"
-	case f.Status == http.StatusForbidden:
-		code = "ACCESS_DENIED"
-	case f.Status < 500:
-		code = "BAD_REQUEST"
-	}
+	code := faultCode(f.Status, "TOO_MANY_REQUESTS", "INVALID_ACCESS_TOKEN", "ACCESS_DENIED", "BAD_REQUEST", "SERVER_ERROR")
 	writeLinkedInError(w, &linkedinError{Status: f.Status, Code: code, Message: "injected by the signalpipe sandbox (HTTP " + strconv.Itoa(f.Status) + ")"})
 }
 

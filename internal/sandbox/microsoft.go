@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -30,20 +29,10 @@ var (
 )
 
 // microsoftAPI emulates the UET Conversions API, POST /v1/{tag}/events.
-type microsoftAPI struct {
-	recording
-	clock  func() time.Time
-	token  string // empty: any bearer token
-	logger *slog.Logger
-}
+type microsoftAPI struct{ bearerEmulator }
 
 func newMicrosoftAPI(e emulatorEnv) platform {
-	return &microsoftAPI{
-		recording: recording{rec: newRecorder(e.maxRecorded)},
-		clock:     e.clock,
-		token:     e.opts.BearerTokens[microsoftName],
-		logger:    e.logger.With("platform", microsoftName),
-	}
+	return &microsoftAPI{newBearerEmulator(e, microsoftName)}
 }
 
 // Microsoft returns the recorder of the events the UET Conversions API
@@ -82,17 +71,7 @@ func writeUETError(w http.ResponseWriter, e *uetError) {
 }
 
 func (m *microsoftAPI) writeFault(w http.ResponseWriter, f Fault) {
-	code := "InternalServerError"
-	switch {
-	case f.Status == http.StatusTooManyRequests:
-		code = "TooManyRequests"
-	case f.Status == http.StatusUnauthorized:
-		code = "Unauthorized"
-	case f.Status == http.StatusForbidden:
-		code = "Forbidden"
-	case f.Status < 500:
-		code = "BadRequest"
-	}
+	code := faultCode(f.Status, "TooManyRequests", "Unauthorized", "Forbidden", "BadRequest", "InternalServerError")
 	writeUETError(w, &uetError{status: f.Status, Code: code, Message: "injected by the signalpipe sandbox (HTTP " + strconv.Itoa(f.Status) + ")"})
 }
 

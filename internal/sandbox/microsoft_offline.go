@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"encoding/json"
-	"log/slog"
 	"math"
 	"net/http"
 	"regexp"
@@ -26,20 +25,10 @@ var offlineIDRe = regexp.MustCompile(`^[0-9]{1,20}$`)
 
 // microsoftOfflineAPI emulates the Campaign Management REST operation
 // POST /CampaignManagement/v13/OfflineConversions/Apply.
-type microsoftOfflineAPI struct {
-	recording
-	clock  func() time.Time
-	token  string // empty: any bearer token
-	logger *slog.Logger
-}
+type microsoftOfflineAPI struct{ bearerEmulator }
 
 func newMicrosoftOfflineAPI(e emulatorEnv) platform {
-	return &microsoftOfflineAPI{
-		recording: recording{rec: newRecorder(e.maxRecorded)},
-		clock:     e.clock,
-		token:     e.opts.BearerTokens[microsoftOfflineName],
-		logger:    e.logger.With("platform", microsoftOfflineName),
-	}
+	return &microsoftOfflineAPI{newBearerEmulator(e, microsoftOfflineName)}
 }
 
 // MicrosoftOffline returns the recorder of the offline conversions the

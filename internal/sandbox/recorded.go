@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -70,6 +71,41 @@ func (r *Recorder) Stats() RecorderStats {
 
 // Reset forgets every stored event, every dedupe key and every counter.
 func (r *Recorder) Reset() { r.log.reset() }
+
+// bearerEmulator is what the emulators of bearer-token APIs (LinkedIn,
+// Reddit, Microsoft) share: their recorder, clock, accepted token and
+// logger.
+type bearerEmulator struct {
+	recording
+	clock  func() time.Time
+	token  string // empty: any non-empty bearer token
+	logger *slog.Logger
+}
+
+func newBearerEmulator(e emulatorEnv, name string) bearerEmulator {
+	return bearerEmulator{
+		recording: recording{rec: newRecorder(e.maxRecorded)},
+		clock:     e.clock,
+		token:     e.opts.BearerTokens[name],
+		logger:    e.logger.With("platform", name),
+	}
+}
+
+// faultCode picks an error code for an injected fault's status from the
+// platform's names for throttling, bad token, forbidden, other 4xx and 5xx.
+func faultCode(status int, throttled, unauthorized, forbidden, badRequest, server string) string {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return throttled
+	case status == http.StatusUnauthorized:
+		return unauthorized
+	case status == http.StatusForbidden:
+		return forbidden
+	case status < 500:
+		return badRequest
+	}
+	return server
+}
 
 // recording is the recorder half of the platform interface, embedded by the
 // emulators that keep RecordedEvents.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -35,20 +34,10 @@ var (
 )
 
 // redditAPI emulates POST /api/v3/pixels/{pixel}/conversion_events.
-type redditAPI struct {
-	recording
-	clock  func() time.Time
-	token  string // empty: any bearer token
-	logger *slog.Logger
-}
+type redditAPI struct{ bearerEmulator }
 
 func newRedditAPI(e emulatorEnv) platform {
-	return &redditAPI{
-		recording: recording{rec: newRecorder(e.maxRecorded)},
-		clock:     e.clock,
-		token:     e.opts.BearerTokens[redditName],
-		logger:    e.logger.With("platform", redditName),
-	}
+	return &redditAPI{newBearerEmulator(e, redditName)}
 }
 
 // Reddit returns the recorder of the events the Reddit emulator accepted.
@@ -82,17 +71,7 @@ func writeRedditError(w http.ResponseWriter, e *redditError) {
 }
 
 func (rd *redditAPI) writeFault(w http.ResponseWriter, f Fault) {
-	code := "INTERNAL_ERROR"
-	switch {
-	case f.Status == http.StatusTooManyRequests:
-		code = "RATE_LIMITED"
-	case f.Status == http.StatusUnauthorized:
-		code = "UNAUTHORIZED"
-	case f.Status == http.StatusForbidden:
-		code = "FORBIDDEN"
-	case f.Status < 500:
-		code = "INVALID_REQUEST"
-	}
+	code := faultCode(f.Status, "RATE_LIMITED", "UNAUTHORIZED", "FORBIDDEN", "INVALID_REQUEST", "INTERNAL_ERROR")
 	writeRedditError(w, &redditError{status: f.Status, Code: code, Message: "injected by the signalpipe sandbox (HTTP " + strconv.Itoa(f.Status) + ")"})
 }
 
