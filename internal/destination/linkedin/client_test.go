@@ -213,7 +213,7 @@ func TestPreviewHidesToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := strings.Join(req.Header, "\n")
-	for _, want := range []string{"Authorization: Bearer [$LINKEDIN_ACCESS_TOKEN]", "LinkedIn-Version: 202601", "X-Restli-Protocol-Version: 2.0.0", "X-RestLi-Method: BATCH_CREATE"} {
+	for _, want := range []string{"Authorization: Bearer [$LINKEDIN_ACCESS_TOKEN]", "LinkedIn-Version: " + testConfig().APIVersion, "X-Restli-Protocol-Version: 2.0.0", "X-RestLi-Method: BATCH_CREATE"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("preview headers lack %q:\n%s", want, h)
 		}

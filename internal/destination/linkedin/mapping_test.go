@@ -13,8 +13,12 @@ import (
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
+// testConfig is the example with the current month as LinkedIn-Version, so
+// that tests against the sandbox (which, like LinkedIn, refuses versions
+// older than a year) do not expire with the calendar.
 func testConfig() Config {
 	c := *Example()
+	c.APIVersion = time.Now().UTC().Format("200601")
 	c.ApplyDefaults()
 	return c
 }
