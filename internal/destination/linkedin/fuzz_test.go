@@ -1,36 +1,18 @@
 package linkedin
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/signalpipe/signalpipe/internal/destination/desttest"
 )
 
-// FuzzClassify: whatever the platform answers, classify never panics and
-// gives either an error of the two kinds deliver acts on or exactly one
-// known result per event.
+// FuzzClassify: whatever LinkedIn answers, classify never panics and gives
+// deliver a typed error or one known result per event.
 func FuzzClassify(f *testing.F) {
-	for _, s := range fuzzSeeds {
-		f.Add(s.status, s.body, s.n)
-	}
-	f.Fuzz(func(t *testing.T, status int, body string, n int) {
-		n = n%50 + 1
-		if n < 1 {
-			n = -n + 1
-		}
-		res, err := classify(status, http.Header{"Retry-After": {"1"}}, []byte(body), n)
-		desttest.CheckResults(t, res, err, n)
-	})
-}
-
-var fuzzSeeds = []struct {
-	status int
-	body   string
-	n      int
-}{
-	{200, `{"elements":[{"status":201},{"status":400,"error":{"code":"X","message":"m"}}]}`, 2},
-	{200, `{"elements":[{"status":-1}]}`, 1},
-	{401, `{"status":401,"code":"INVALID_ACCESS_TOKEN"}`, 1},
-	{500, `<html>`, 3},
+	desttest.FuzzClassify(f, classify,
+		desttest.Seed{Status: 200, Body: `{"elements":[{"status":201},{"status":400,"error":{"code":"X","message":"m"}}]}`, N: 2},
+		desttest.Seed{Status: 200, Body: `{"elements":[{"status":-1}]}`, N: 1},
+		desttest.Seed{Status: 401, Body: `{"status":401,"code":"INVALID_ACCESS_TOKEN"}`, N: 1},
+		desttest.Seed{Status: 500, Body: `<html>`, N: 3},
+	)
 }
