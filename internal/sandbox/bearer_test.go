@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,4 +62,31 @@ func TestBearerPlatformFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzBearerPlatforms: whatever body reaches the LinkedIn, Reddit or
+// Microsoft emulators, they answer a 2xx or 4xx in JSON and never panic.
+func FuzzBearerPlatforms(f *testing.F) {
+	f.Add(uint8(0), `{"elements":[{"conversion":"urn:lla:llaPartnerConversion:1","conversionHappenedAt":1772366400000,"user":{"userIds":[{"idType":"SHA256_EMAIL","idValue":"x"}]}}]}`)
+	f.Add(uint8(1), `{"data":{"events":[{"event_at":1772366400000,"action_source":"WEBSITE","type":{"tracking_type":"CUSTOM"},"metadata":{"item_count":-1}}]}}`)
+	f.Add(uint8(2), `{"data":[{"eventType":"custom","eventTime":1772366400,"userData":{"msclkid":1}}],"continueOnValidationError":true}`)
+	f.Add(uint8(3), `{"OfflineConversions":[{"MicrosoftClickId":"a","ConversionName":"n","ConversionTime":"2026-03-01T11:00:00Z","ConversionValue":"1"}]}`)
+	paths := []string{"/rest/conversionEvents", "/api/v3/pixels/t2_x/conversion_events", "/v1/123/events", "/CampaignManagement/v13/OfflineConversions/Apply"}
+	s := New(Options{Clock: newFakeClock().Now, MaxRecorded: -1})
+	f.Fuzz(func(t *testing.T, which uint8, body string) {
+		req := httptest.NewRequest(http.MethodPost, paths[int(which)%len(paths)], strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer t")
+		req.Header.Set("LinkedIn-Version", "202601")
+		req.Header.Set("X-Restli-Protocol-Version", "2.0.0")
+		req.Header.Set("X-RestLi-Method", "BATCH_CREATE")
+		req.Header.Set("DeveloperToken", "d")
+		req.Header.Set("CustomerId", "1")
+		req.Header.Set("CustomerAccountId", "2")
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if rec.Code >= 500 || rec.Code < 200 || !json.Valid(rec.Body.Bytes()) && rec.Body.Len() > 0 {
+			t.Fatalf("%s: answered %d %q", req.URL.Path, rec.Code, rec.Body.String())
+		}
+	})
 }
