@@ -31,9 +31,10 @@ var (
 	linkedinCurrencyRe = regexp.MustCompile(`^[A-Z]{3}$`)
 	linkedinAmountRe   = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 	linkedinCountryRe  = regexp.MustCompile(`^[A-Z]{2}$`)
-	// linkedinIDTypes are the user id types LinkedIn accepts.
+	// linkedinIDTypes are the user id types LinkedIn accepts (GOOGLE_AID
+	// since version 202605).
 	linkedinIDTypes = map[string]bool{
-		"SHA256_EMAIL": true, "LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID": true, "ACXIOM_ID": true, "ORACLE_MOAT_ID": true,
+		"SHA256_EMAIL": true, "LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID": true, "ACXIOM_ID": true, "ORACLE_MOAT_ID": true, "GOOGLE_AID": true,
 	}
 )
 
@@ -251,7 +252,7 @@ func checkLinkedInEvent(raw json.RawMessage, now time.Time) (RecordedEvent, *lin
 		p := "user/userIds/" + strconv.Itoa(j)
 		switch {
 		case !linkedinIDTypes[id.IDType]:
-			return bad(p+"/idType", "must be one of SHA256_EMAIL, LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID, ACXIOM_ID, ORACLE_MOAT_ID")
+			return bad(p+"/idType", "must be one of SHA256_EMAIL, LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID, ACXIOM_ID, ORACLE_MOAT_ID, GOOGLE_AID")
 		case id.IDValue == "":
 			return bad(p+"/idValue", "required")
 		case id.IDType == "SHA256_EMAIL" && !sha256HexRe.MatchString(id.IDValue):

@@ -7,7 +7,7 @@
 //
 //	POST {endpoint}/rest/conversionEvents
 //	Authorization: Bearer <token from access_token_env>   (3-legged OAuth, scope rw_conversions)
-//	LinkedIn-Version: 202601                              (api_version, YYYYMM)
+//	LinkedIn-Version: 202607                              (api_version, YYYYMM)
 //	X-Restli-Protocol-Version: 2.0.0
 //	X-RestLi-Method: BATCH_CREATE
 //
@@ -63,7 +63,8 @@ type Config struct {
 	// access token (scope rw_conversions).
 	AccessTokenEnv string `yaml:"access_token_env"`
 	// APIVersion is the LinkedIn-Version header, YYYYMM. LinkedIn sunsets
-	// versions about a year after release, so pin it and bump it on purpose.
+	// each monthly version a year after release (and then answers 426), so
+	// pin it and raise it on purpose.
 	APIVersion string `yaml:"api_version"`
 	// Endpoint is the API base URL; the sandbox's in tests.
 	Endpoint string `yaml:"endpoint"`
@@ -80,7 +81,7 @@ type Config struct {
 // Named defaults and limits.
 const (
 	DefaultName       = "linkedin"
-	DefaultAPIVersion = "202601"
+	DefaultAPIVersion = "202607"
 	DefaultEndpoint   = "https://api.linkedin.com"
 	// MaxBatchSize is LinkedIn's BATCH_CREATE limit for conversion events.
 	MaxBatchSize     = 5000
