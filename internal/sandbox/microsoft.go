@@ -21,8 +21,10 @@ const (
 )
 
 var (
-	uetTagRe      = regexp.MustCompile(`^[0-9]{1,20}$`)
-	uetMsclkidRe  = regexp.MustCompile(`^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	uetTagRe = regexp.MustCompile(`^[0-9]{1,20}$`)
+	// uetMsclkidRe is a click id: a GUID (32 hex digits, or with dashes),
+	// optionally with the "-0"/"-1" new-session byte UET appends [doc].
+	uetMsclkidRe  = regexp.MustCompile(`^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(-[01])?$`)
 	uetCurrencyRe = regexp.MustCompile(`^[A-Z]{3}$`)
 	// uetIdentifiers are the userData keys of which an event needs one.
 	uetIdentifiers = []string{"msclkid", "em", "ph", "anonymousId", "externalId"}

@@ -59,6 +59,21 @@ func decodeUET(t *testing.T, r response) uetAnswer {
 	return a
 }
 
+// TestUETAcceptsClickIDForms: the click id as in the landing URL, as a
+// GUID, and with UET's new-session byte.
+func TestUETAcceptsClickIDForms(t *testing.T) {
+	t.Parallel()
+	for _, clk := range []string{testMsclkid, "cdd4afcc-cb1c-9a4c-ad95-44dd7e5006d5", "cdd4afcccb1c9a4cad9544dd7e5006d5-1"} {
+		_, ts := startSandbox(t, Options{})
+		ev := validUETEvent(testNow, "e")
+		ev["userData"].(map[string]any)["msclkid"] = clk
+		r := postUET(t, ts.URL, ts.Client(), testUETTag, map[string]any{"data": []any{ev}}, nil)
+		if a := decodeUET(t, r); r.status != 200 || a.EventsReceived == nil || *a.EventsReceived != 1 {
+			t.Errorf("msclkid %s: %d %s", clk, r.status, r.body)
+		}
+	}
+}
+
 // TestUETRequestRejections: refusals of a whole request in the UET error
 // envelope; nothing recorded.
 func TestUETRequestRejections(t *testing.T) {
@@ -115,6 +130,7 @@ func TestUETEventRejections(t *testing.T) {
 		{"unhashed phone", func(ev map[string]any) { ud(ev)["ph"] = "+16505551212" }, "data[1].userData.ph"},
 		{"upper-case hash", func(ev map[string]any) { ud(ev)["em"] = strings.ToUpper(sha("a@b.co")) }, "data[1].userData.em"},
 		{"malformed msclkid", func(ev map[string]any) { ud(ev)["msclkid"] = "not-a-click-id" }, "data[1].userData.msclkid"},
+		{"msclkid with a bad session byte", func(ev map[string]any) { ud(ev)["msclkid"] = testMsclkid + "-2" }, "data[1].userData.msclkid"},
 		{"no identifier", func(ev map[string]any) { ev["userData"] = map[string]any{"clientIpAddress": "203.0.113.7"} }, "data[1].userData"},
 		{"older than 7 days", func(ev map[string]any) { ev["eventTime"] = testNow.Add(-8 * 24 * time.Hour).Unix() }, "data[1].eventTime"},
 		{"milliseconds", func(ev map[string]any) { ev["eventTime"] = testNow.UnixMilli() }, "data[1].eventTime"},
