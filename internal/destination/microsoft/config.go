@@ -117,21 +117,30 @@ type Config struct {
 
 // Named defaults and limits.
 const (
-	DefaultName               = "microsoft"
-	DefaultUETEndpoint        = "https://capi.uet.microsoft.com"
-	DefaultCampaignEndpoint   = "https://campaign.api.bingads.microsoft.com"
-	SandboxCampaignEndpoint   = "https://campaign.api.sandbox.bingads.microsoft.com"
-	MaxBatchSize              = 1000
-	DefaultBatchSize          = MaxBatchSize
-	DefaultLinger             = 250 * time.Millisecond
-	MaxLinger                 = time.Minute
-	DefaultTimeout            = 15 * time.Second
-	DefaultConcurrency        = 2
-	MaxConcurrency            = 16
-	MaxUETEventAgeLimit       = 7 * 24 * time.Hour
-	MaxOfflineEventAgeLimit   = 90 * 24 * time.Hour
-	maxConversionNameLength   = 100
+	DefaultName             = "microsoft"
+	DefaultUETEndpoint      = "https://capi.uet.microsoft.com"
+	DefaultCampaignEndpoint = "https://campaign.api.bingads.microsoft.com"
+	// SandboxCampaignEndpoint is Microsoft's sandbox environment (sandbox:
+	// true): uploads are accepted and never attributed.
+	SandboxCampaignEndpoint = "https://campaign.api.sandbox.bingads.microsoft.com"
+	// MaxBatchSize is both APIs' limit per request.
+	MaxBatchSize       = 1000
+	DefaultBatchSize   = MaxBatchSize
+	DefaultLinger      = 250 * time.Millisecond
+	MaxLinger          = time.Minute
+	DefaultTimeout     = 15 * time.Second
+	DefaultConcurrency = 2
+	// DefaultOfflineConcurrency is lower: the Campaign Management API
+	// throttles per account (CallRateExceeded), and offline conversions are
+	// not urgent.
 	DefaultOfflineConcurrency = 1
+	MaxConcurrency            = 16
+	// MaxUETEventAgeLimit and MaxOfflineEventAgeLimit are the platforms'
+	// age limits (the offline one unconfirmed).
+	MaxUETEventAgeLimit     = 7 * 24 * time.Hour
+	MaxOfflineEventAgeLimit = 90 * 24 * time.Hour
+	// maxConversionNameLength is the offline goal name's limit.
+	maxConversionNameLength = 100
 )
 
 // uetEvents are the canonical names the UET path may send: all but
