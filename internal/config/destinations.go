@@ -10,7 +10,10 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination/ga4"
 	"github.com/signalpipe/signalpipe/internal/destination/google"
 	"github.com/signalpipe/signalpipe/internal/destination/googleads"
+	"github.com/signalpipe/signalpipe/internal/destination/linkedin"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/microsoft"
+	"github.com/signalpipe/signalpipe/internal/destination/reddit"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
 
@@ -18,11 +21,19 @@ import (
 const (
 	TypeMeta    = "meta"
 	TypeWebhook = "webhook"
-	TypeGoogle  = "google"
+	// TypeGoogle is Google Ads through the Data Manager API.
+	TypeGoogle = "google"
 	// TypeGoogleAds is the Google Ads API path (click conversions, adjustments).
 	TypeGoogleAds = "google_ads"
 	// TypeGA4 is the GA4 Measurement Protocol.
 	TypeGA4 = "ga4"
+	// TypeLinkedIn is the LinkedIn Conversions API.
+	TypeLinkedIn = "linkedin"
+	// TypeReddit is the Reddit Conversions API (v3).
+	TypeReddit = "reddit"
+	// TypeMicrosoft is Microsoft Advertising (UET Conversions API or offline
+	// conversions, by its api key).
+	TypeMicrosoft = "microsoft"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -32,13 +43,22 @@ const (
 type Destination struct {
 	// Name names the destination in topics, groups, outcomes and reports;
 	// default: the type.
-	Name      string            `yaml:"name"`
-	Type      string            `yaml:"type"`
-	Meta      *meta.Config      `yaml:"meta"`
-	Webhook   *webhook.Config   `yaml:"webhook"`
-	Google    *google.Config    `yaml:"google"`
+	Name    string          `yaml:"name"`
+	Type    string          `yaml:"type"`
+	Meta    *meta.Config    `yaml:"meta"`
+	Webhook *webhook.Config `yaml:"webhook"`
+	// Google is the block for type google (the Data Manager API).
+	Google *google.Config `yaml:"google"`
+	// GoogleAds is the block for type google_ads (the Google Ads API).
 	GoogleAds *googleads.Config `yaml:"google_ads"`
-	GA4       *ga4.Config       `yaml:"ga4"`
+	// GA4 is the block for type ga4 (the Measurement Protocol).
+	GA4 *ga4.Config `yaml:"ga4"`
+	// LinkedIn is the block for type linkedin.
+	LinkedIn *linkedin.Config `yaml:"linkedin"`
+	// Reddit is the block for type reddit.
+	Reddit *reddit.Config `yaml:"reddit"`
+	// Microsoft is the block for type microsoft.
+	Microsoft *microsoft.Config `yaml:"microsoft"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -59,6 +79,9 @@ func (d *Destination) blocks() []platformBlock {
 		block(TypeGoogle, &d.Google, google.Example),
 		block(TypeGoogleAds, &d.GoogleAds, googleads.Example),
 		block(TypeGA4, &d.GA4, ga4.Example),
+		block(TypeLinkedIn, &d.LinkedIn, linkedin.Example),
+		block(TypeReddit, &d.Reddit, reddit.Example),
+		block(TypeMicrosoft, &d.Microsoft, microsoft.Example),
 	}
 }
 

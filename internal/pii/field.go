@@ -82,6 +82,9 @@ var platforms = [...]struct {
 }{
 	{Meta, &metaRules},
 	{Google, &googleRules}, {GA4, &googleRules},
+	{LinkedIn, &linkedinRules},
+	{Reddit, &redditRules},
+	{Microsoft, &microsoftRules},
 }
 
 // Platforms returns the supported platforms. The slice is a fresh copy on

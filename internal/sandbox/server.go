@@ -44,6 +44,10 @@ type Options struct {
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
 	WebhookSecret string
+	// BearerTokens maps a platform that authenticates with a bearer token
+	// (linkedin, reddit, microsoft) to the one token it accepts. A platform
+	// without an entry accepts any non-empty token.
+	BearerTokens map[string]string
 }
 
 // Server is a multi-platform emulator of the ad platforms' conversion APIs.
@@ -82,6 +86,10 @@ var emulators = []struct {
 	{googleName, func(e emulatorEnv) platform { return newGoogleAPI(e.clock, e.googleOAuth, e.logger, e.maxRecorded) }},
 	{googleAdsName, func(e emulatorEnv) platform { return newGoogleAdsAPI(e.clock, e.googleOAuth, e.logger, e.maxRecorded) }},
 	{ga4Name, func(e emulatorEnv) platform { return newGA4API(e.clock, e.opts.GA4APISecret, e.logger, e.maxRecorded) }},
+	{linkedinName, newLinkedInAPI},
+	{redditName, newRedditAPI},
+	{microsoftName, newMicrosoftAPI},
+	{microsoftOfflineName, newMicrosoftOfflineAPI},
 }
 
 // platform is what each emulated platform provides to the shared server:
