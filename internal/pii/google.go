@@ -31,7 +31,7 @@ import (
 //     none of them hashed, so the table has no rule (unsupported_field).
 var googleRules = ruleSet{
 	email:     emailGoogle,
-	phone:     phoneE164,
+	phone:     phoneWithPlus,
 	firstName: wordsLower,
 	lastName:  wordsLower,
 	city:      wordsLower,
@@ -57,16 +57,6 @@ func emailGoogle(s string, o Options) (string, *Error) {
 		return local + "@" + domain, nil
 	}
 	return s, nil
-}
-
-// phoneE164 is the rule for platforms that want E.164: '+', country calling
-// code and national significant number.
-func phoneE164(s string, o Options) (string, *Error) {
-	d, err := resolvePhone(s, o)
-	if err != nil {
-		return "", err
-	}
-	return "+" + d, nil
 }
 
 // wordsLower lowercases, drops digits, punctuation and symbols, and collapses

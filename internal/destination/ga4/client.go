@@ -3,16 +3,13 @@ package ga4
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
-	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -116,21 +113,17 @@ func (c *Client) send(ctx context.Context, g group) ([]destination.Result, error
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"&api_secret="+url.QueryEscape(c.secret), bytes.NewReader(g.body))
 	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: googleapi.ErrorText(err, c.secret)}
+		return nil, &destination.PermanentError{Reason: "bad_request", Detail: destination.RedactError(err, c.secret)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		reason := "network_error"
-		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-			reason = "timeout"
-		}
-		return nil, &destination.RetryableError{Reason: reason, Detail: googleapi.ErrorText(err, c.secret)}
+		return nil, destination.TransportFailure(err, c.secret)
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + googleapi.ErrorText(err, c.secret)}
+		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + destination.RedactError(err, c.secret)}
 	}
 	if err := classify(resp.StatusCode, resp.Header); err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
-	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
 )
 
 // DefaultThrottleBackoff is waited after a 429 without Retry-After.
@@ -27,7 +26,7 @@ const DefaultThrottleBackoff = 30 * time.Second
 //	413            permanent "payload_too_large" (GA4 takes 130 kB)
 //	other 4xx      permanent "http_<code>"
 func classify(status int, header http.Header) error {
-	after := googleapi.RetryAfter(header)
+	after := destination.ParseRetryAfter(header)
 	detail := "HTTP " + strconv.Itoa(status) + ": " + http.StatusText(status)
 	switch {
 	case status >= 200 && status < 300:
@@ -80,7 +79,7 @@ func validationResults(n int, body []byte) ([]destination.Result, error) {
 		res[i] = destination.Result{Status: destination.Delivered, Detail: "validated; GA4 stores nothing in validate mode"}
 	}
 	for _, m := range v.ValidationMessages {
-		r := destination.Result{Status: destination.Rejected, Reason: strings.ToLower(m.ValidationCode), Detail: m.FieldPath + ": " + m.Description}
+		r := destination.Result{Status: destination.Rejected, Reason: strings.ToLower(m.ValidationCode), Detail: m.FieldPath + ": " + destination.PlatformMessage(m.Description)}
 		if r.Reason == "" {
 			r.Reason = "invalid"
 		}

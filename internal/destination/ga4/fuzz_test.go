@@ -1,29 +1,27 @@
 package ga4
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/desttest"
 )
 
-// FuzzValidationResults: any answer of the validation server gives one
-// result per event or a retryable error; never a panic.
-func FuzzValidationResults(f *testing.F) {
-	f.Add(2, []byte(`{"validationMessages":[{"fieldPath":"events","description":"Event at index: [9] bad","validationCode":"NAME_INVALID"}]}`))
-	f.Add(1, []byte(`{"validationMessages":[{"fieldPath":"events[0].x"}]}`))
-	f.Fuzz(func(t *testing.T, n int, body []byte) {
-		if n < 1 || n > MaxBatchSize {
-			return
-		}
-		res, err := validationResults(n, body)
-		if err != nil {
-			if _, ok := destination.AsRetryable(err); !ok {
-				t.Fatalf("untyped error %v", err)
-			}
-			return
-		}
-		if len(res) != n {
-			t.Fatalf("%d results for %d events", len(res), n)
-		}
-	})
+// validateAnswer is what Send does in validate mode with a response.
+func validateAnswer(status int, h http.Header, body []byte, n int) ([]destination.Result, error) {
+	if err := classify(status, h); err != nil {
+		return nil, err
+	}
+	return validationResults(n, body)
+}
+
+// FuzzClassify: whatever the validation server answers, deliver gets a
+// typed error or one known result per event; never a panic.
+func FuzzClassify(f *testing.F) {
+	desttest.FuzzClassify(f, validateAnswer,
+		desttest.Seed{Status: 200, Body: `{"validationMessages":[{"fieldPath":"events","description":"Event at index: [9] bad","validationCode":"NAME_INVALID"}]}`, N: 2},
+		desttest.Seed{Status: 200, Body: `{"validationMessages":[{"fieldPath":"events[0].x"}]}`, N: 1},
+		desttest.Seed{Status: 429, Body: ``, N: 3},
+	)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 
@@ -77,22 +76,18 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))
 	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: googleapi.ErrorText(err, tok.AccessToken)}
+		return nil, &destination.PermanentError{Reason: "bad_request", Detail: destination.RedactError(err, tok.AccessToken)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		reason := "network_error"
-		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-			reason = "timeout"
-		}
-		return nil, &destination.RetryableError{Reason: reason, Detail: googleapi.ErrorText(err, tok.AccessToken)}
+		return nil, destination.TransportFailure(err, tok.AccessToken)
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + googleapi.ErrorText(err, tok.AccessToken)}
+		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + destination.RedactError(err, tok.AccessToken)}
 	}
 	ref, err := classify(resp.StatusCode, resp.Header, rb)
 	if err != nil {

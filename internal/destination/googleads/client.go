@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 
@@ -74,7 +73,7 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 	secrets := []string{tok.AccessToken, c.devToken}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))
 	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: googleapi.ErrorText(err, secrets...)}
+		return nil, &destination.PermanentError{Reason: "bad_request", Detail: destination.RedactError(err, secrets...)}
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
@@ -87,16 +86,12 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		reason := "network_error"
-		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-			reason = "timeout"
-		}
-		return nil, &destination.RetryableError{Reason: reason, Detail: googleapi.ErrorText(err, secrets...)}
+		return nil, destination.TransportFailure(err, secrets...)
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + googleapi.ErrorText(err, secrets...)}
+		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + destination.RedactError(err, secrets...)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return nil, classify(resp.StatusCode, resp.Header, rb)

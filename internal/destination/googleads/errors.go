@@ -119,7 +119,7 @@ func results(version, n int, body []byte) ([]destination.Result, error) {
 			cat, name := e.code()
 			if i < 0 || i >= n {
 				// Not about one row: the request as a whole failed.
-				return nil, &destination.PermanentError{Reason: strings.ToLower(name), Detail: cat + "." + name + ": " + e.Message}
+				return nil, &destination.PermanentError{Reason: strings.ToLower(name), Detail: cat + "." + name + ": " + destination.PlatformMessage(e.Message)}
 			}
 			out := classifyRow(version, cat, name)
 			if out <= worst[i] {
@@ -131,11 +131,11 @@ func results(version, n int, body []byte) ([]destination.Result, error) {
 			case rowDuplicate:
 				res[i] = destination.Result{Status: destination.Delivered, Reason: "duplicate", Detail: name}
 			case rowTooRecent:
-				res[i] = destination.Result{Status: destination.Retry, Reason: reason, Detail: e.Message, RetryAfter: TooRecentDelay}
+				res[i] = destination.Result{Status: destination.Retry, Reason: reason, Detail: destination.PlatformMessage(e.Message), RetryAfter: TooRecentDelay}
 			case rowTransient:
-				res[i] = destination.Result{Status: destination.Retry, Reason: reason, Detail: e.Message}
+				res[i] = destination.Result{Status: destination.Retry, Reason: reason, Detail: destination.PlatformMessage(e.Message)}
 			case rowRejected:
-				res[i] = destination.Result{Status: destination.Rejected, Reason: reason, Detail: cat + "." + name + ": " + e.Message}
+				res[i] = destination.Result{Status: destination.Rejected, Reason: reason, Detail: cat + "." + name + ": " + destination.PlatformMessage(e.Message)}
 			}
 		}
 	}
@@ -159,20 +159,20 @@ func classify(status int, header http.Header, body []byte) error {
 				continue
 			}
 			cat, name := e.code()
-			detail := "HTTP " + strconv.Itoa(status) + " " + cat + "." + name + ": " + e.Message
+			detail := "HTTP " + strconv.Itoa(status) + " " + cat + "." + name + ": " + destination.PlatformMessage(e.Message)
 			switch cat {
 			case "authenticationError":
 				return &destination.PermanentError{Reason: "auth_error", Detail: detail, Credential: true, PlatformRef: st.RequestID()}
 			case "authorizationError":
 				return &destination.PermanentError{Reason: "permission_error", Detail: detail, Credential: true, PlatformRef: st.RequestID()}
 			case "quotaError":
-				after := googleapi.RetryAfter(header)
+				after := destination.ParseRetryAfter(header)
 				if after == 0 {
 					after = googleapi.DefaultThrottleBackoff
 				}
 				return &destination.RetryableError{Reason: "throttled", Detail: detail, After: after}
 			case "internalError":
-				return &destination.RetryableError{Reason: "platform_unavailable", Detail: detail, After: googleapi.RetryAfter(header)}
+				return &destination.RetryableError{Reason: "platform_unavailable", Detail: detail, After: destination.ParseRetryAfter(header)}
 			}
 		}
 	}

@@ -1,37 +1,29 @@
 package googleads
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/desttest"
 )
 
-// FuzzResults: any 2xx body gives either one result per row, each with a
-// known status, or a typed error; never a panic.
-func FuzzResults(f *testing.F) {
-	f.Add(3, partial(3, 1, "conversionUploadError", "TOO_RECENT_EVENT"))
-	f.Add(1, []byte(`{"results":[{}],"partialFailureError":{"details":[{"errors":[{"errorCode":{},"location":{"fieldPathElements":[{"fieldName":"conversions","index":-4}]}}]}]}}`))
-	f.Add(2, []byte(`{"results":[]}`))
-	f.Fuzz(func(t *testing.T, n int, body []byte) {
-		if n < 1 || n > 2000 {
-			return
-		}
-		res, err := results(21, n, body)
-		if err != nil {
-			_, p := destination.AsPermanent(err)
-			_, r := destination.AsRetryable(err)
-			if !p && !r {
-				t.Fatalf("untyped error %v", err)
-			}
-			return
-		}
-		if len(res) != n {
-			t.Fatalf("%d results for %d rows", len(res), n)
-		}
-		for _, r := range res {
-			if r.Status < destination.Delivered || r.Status > destination.Retry {
-				t.Fatalf("status %d", r.Status)
-			}
-		}
-	})
+// answer is what Send does with a response: per-row results for 2xx, a
+// classified error otherwise.
+func answer(status int, h http.Header, body []byte, n int) ([]destination.Result, error) {
+	if status >= 200 && status < 300 {
+		return results(21, n, body)
+	}
+	return nil, classify(status, h, body)
+}
+
+// FuzzClassify: whatever Google Ads answers, deliver gets a typed error or
+// one known result per row; never a panic.
+func FuzzClassify(f *testing.F) {
+	desttest.FuzzClassify(f, answer,
+		desttest.Seed{Status: 200, Body: string(partial(3, 1, "conversionUploadError", "TOO_RECENT_EVENT")), N: 3},
+		desttest.Seed{Status: 200, Body: `{"results":[{}],"partialFailureError":{"details":[{"errors":[{"errorCode":{},"location":{"fieldPathElements":[{"fieldName":"conversions","index":-4}]}}]}]}}`, N: 1},
+		desttest.Seed{Status: 401, Body: string(failure(401, "UNAUTHENTICATED", "authenticationError", "OAUTH_TOKEN_INVALID")), N: 2},
+		desttest.Seed{Status: 503, Body: `<html>`, N: 1},
+	)
 }

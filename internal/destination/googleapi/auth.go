@@ -147,7 +147,7 @@ func TokenError(err error, secrets ...string) error {
 		if re.ErrorCode != "" {
 			detail += ": " + re.ErrorCode
 			if re.ErrorDescription != "" {
-				detail += " (" + re.ErrorDescription + ")"
+				detail += " (" + destination.PlatformMessage(re.ErrorDescription) + ")"
 			}
 		}
 		detail = Redact(detail, secrets...)
@@ -156,16 +156,7 @@ func TokenError(err error, secrets ...string) error {
 		}
 		return &destination.PermanentError{Reason: "auth_error", Detail: detail + ": check the OAuth credentials", Credential: true}
 	}
-	return &destination.RetryableError{Reason: "auth_unavailable", Detail: "fetching an access token: " + Redact(errText(err), secrets...)}
-}
-
-// errText renders err without a *url.Error's URL.
-func errText(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Op + ": " + ue.Err.Error()
-	}
-	return err.Error()
+	return &destination.RetryableError{Reason: "auth_unavailable", Detail: "fetching an access token: " + destination.RedactError(err, secrets...)}
 }
 
 // Redact replaces every secret (and its URL-escaped form) in s.
@@ -179,10 +170,6 @@ func Redact(s string, secrets ...string) string {
 	}
 	return s
 }
-
-// ErrorText renders a transport error for an outcome: without the URL and
-// with the secrets scrubbed.
-func ErrorText(err error, secrets ...string) string { return Redact(errText(err), secrets...) }
 
 // Token returns a token from ts, or gives up when ctx ends first. The
 // token source cannot take a per-call context, so a slow token endpoint

@@ -73,8 +73,9 @@ func (s Status) RequestID() string {
 	return ""
 }
 
-// Detail is a one-line description: status, message and field violations.
-// Google's messages name fields and rules, not the values sent.
+// Detail is a one-line description: status, message and field violations,
+// each message made safe by destination.PlatformMessage (a platform that
+// quotes a value it refused must not put it in an outcome).
 func (s Status) Detail() string {
 	var b strings.Builder
 	b.WriteString("HTTP " + strconv.Itoa(s.Code))
@@ -82,11 +83,11 @@ func (s Status) Detail() string {
 		b.WriteString(" " + s.Status)
 	}
 	if s.Message != "" {
-		b.WriteString(": " + s.Message)
+		b.WriteString(": " + destination.PlatformMessage(s.Message))
 	}
 	for _, d := range s.Details {
 		for _, v := range d.FieldViolations {
-			b.WriteString("; " + v.Field + ": " + v.Description)
+			b.WriteString("; " + v.Field + ": " + destination.PlatformMessage(v.Description))
 		}
 	}
 	return b.String()
@@ -102,7 +103,7 @@ const DefaultThrottleBackoff = 60 * time.Second
 // INTERNAL, DEADLINE_EXCEEDED, ABORTED and any 5xx are retryable; the rest
 // (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, …) are permanent.
 func ClassifyStatus(httpStatus int, header http.Header, s Status) error {
-	after := RetryAfter(header)
+	after := destination.ParseRetryAfter(header)
 	detail := s.Detail()
 	ref := s.RequestID()
 	canon := s.Status
@@ -155,24 +156,4 @@ func canonicalFromHTTP(status int) string {
 		return "INTERNAL"
 	}
 	return "HTTP_" + strconv.Itoa(status)
-}
-
-// RetryAfter reads a Retry-After header in seconds or as an HTTP date.
-func RetryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(min(s, int64(24*time.Hour/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
