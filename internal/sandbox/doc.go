@@ -49,7 +49,7 @@
 // Ads API, only at /google_ads/{version}/customers/{cid}:{method}, since the
 // real path would collide with Meta's pattern) and ga4.go (/mp/collect and
 // /debug/mp/collect) share google_common.go: the OAuth token endpoint at
-// /token, whose access tokens every sandbox accepts, the google.rpc.Status
-// envelope and one recorder type. docs/platforms/<type>.md list each one's
-// rules.
+// /token, whose access tokens every sandbox accepts, and the
+// google.rpc.Status envelope; they record with the shared Recorder.
+// docs/platforms/<type>.md list each one's rules.
 package sandbox

@@ -45,16 +45,17 @@ var (
 // /debug/mp/collect. Like GA4, the collection endpoint answers 204 to
 // everything with a stream id and secret and silently drops invalid
 // requests (counted as rejected, not recorded); the validation server
-// answers 200 with validationMessages and records nothing.
+// answers 200 with validationMessages and records a valid request's events
+// as Test events (GA4 itself stores nothing there).
 type ga4API struct {
 	clock  func() time.Time
 	secret string // empty: any non-empty api_secret
 	logger *slog.Logger
-	rec    *GoogleRecorder
+	recording
 }
 
 func newGA4API(clock func() time.Time, secret string, logger *slog.Logger, maxRecorded int) *ga4API {
-	return &ga4API{clock: clock, secret: secret, logger: logger.With("platform", ga4Name), rec: newGoogleRecorder(maxRecorded)}
+	return &ga4API{clock: clock, secret: secret, logger: logger.With("platform", ga4Name), recording: recording{rec: newRecorder(maxRecorded)}}
 }
 
 func (g *ga4API) name() string { return ga4Name }
@@ -70,13 +71,6 @@ func (g *ga4API) routes() []route {
 func (g *ga4API) writeFault(w http.ResponseWriter, f Fault) {
 	http.Error(w, http.StatusText(f.Status), f.Status)
 }
-
-func (g *ga4API) counters() *requestCounters { return &g.rec.log.requestCounters }
-func (g *ga4API) stats() any                 { return g.rec.Stats() }
-func (g *ga4API) events(limit int, id string) any {
-	return g.rec.adminEvents(limit, id)
-}
-func (g *ga4API) reset() { g.rec.Reset() }
 
 type ga4Message struct {
 	FieldPath      string `json:"fieldPath"`
@@ -278,35 +272,41 @@ func (g *ga4API) serveCollect(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	now := g.clock()
-	evs := make([]GoogleEvent, len(req.Events))
-	for i, e := range req.Events {
-		id := req.ClientID + req.AppInstanceID
-		var txn string
-		if json.Unmarshal(e.Params["transaction_id"], &txn) == nil && txn != "" {
-			id = txn
-		}
-		m := asMap(e)
-		m["client_id"], m["user_id"] = req.ClientID+req.AppInstanceID, req.UserID
-		if req.UserData != nil {
-			m["user_data"] = asMap(req.UserData)
-		}
-		evs[i] = GoogleEvent{Account: stream, Kind: "ga4", ID: id, Event: m, ReceivedAt: now}
-	}
-	g.rec.record(evs)
+	g.record(stream, req, false)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (g *ga4API) serveValidate(w http.ResponseWriter, r *http.Request) {
-	_, _, msgs, status := g.check(w, r, true)
+	stream, req, msgs, status := g.check(w, r, true)
 	if status != 0 {
 		g.rec.log.rejected.Add(1)
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	g.rec.validated.add()
+	if len(msgs) == 0 {
+		g.record(stream, req, true)
+	} else {
+		msgs = append([]ga4Message{}, msgs...)
+	}
 	if msgs == nil {
 		msgs = []ga4Message{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"validationMessages": msgs})
+}
+
+// record stores a valid request's events, one each, with the request's
+// client and user; test marks the validation server's.
+func (g *ga4API) record(stream string, req *ga4Request, test bool) {
+	now := g.clock()
+	evs := make([]RecordedEvent, len(req.Events))
+	for i, e := range req.Events {
+		var txn string
+		_ = json.Unmarshal(e.Params["transaction_id"], &txn)
+		raw := map[string]any{"client_id": req.ClientID + req.AppInstanceID, "user_id": req.UserID, "event": e}
+		if req.UserData != nil {
+			raw["user_data"] = req.UserData
+		}
+		evs[i] = RecordedEvent{Account: stream, EventID: txn, EventName: e.Name, Test: test, Raw: rawJSONOf(raw), ReceivedAt: now}
+	}
+	g.add(evs)
 }

@@ -108,10 +108,11 @@ func TestGA4Collect(t *testing.T) {
 		wantStatus int
 		recorded   int
 	}{
-		{"accepted", "measurement_id=G-ABC123&api_secret=sec", ga4Body(now), http.StatusNoContent, 1},
-		{"invalid is dropped with 204", "measurement_id=G-ABC123&api_secret=sec", map[string]any{"events": []any{}}, http.StatusNoContent, 1},
-		{"wrong secret", "measurement_id=G-ABC123&api_secret=nope", ga4Body(now), http.StatusForbidden, 1},
-		{"no stream id", "api_secret=sec", ga4Body(now), http.StatusBadRequest, 1},
+		// The validated request above is recorded first, as a test event.
+		{"accepted", "measurement_id=G-ABC123&api_secret=sec", ga4Body(now), http.StatusNoContent, 2},
+		{"invalid is dropped with 204", "measurement_id=G-ABC123&api_secret=sec", map[string]any{"events": []any{}}, http.StatusNoContent, 2},
+		{"wrong secret", "measurement_id=G-ABC123&api_secret=nope", ga4Body(now), http.StatusForbidden, 2},
+		{"no stream id", "api_secret=sec", ga4Body(now), http.StatusBadRequest, 2},
 	}
 	for _, tt := range tests { // sequential: the counts accumulate
 		r := postGA4(t, ts, "/mp/collect", tt.query, tt.body)
@@ -120,10 +121,16 @@ func TestGA4Collect(t *testing.T) {
 		}
 	}
 	e := s.GA4().Events()[0]
-	if e.Account != "G-ABC123" || e.ID != "o-1" || e.Kind != "ga4" || e.Event["user_id"] != "u-1" {
-		t.Errorf("recorded %+v", e)
+	var raw struct {
+		UserID string `json:"user_id"`
 	}
-	if st := s.GA4().Stats(); st.Rejected != 3 || st.Validated != 1 {
+	if e.Account != "G-ABC123" || e.EventID != "o-1" || e.EventName != "purchase" || !e.Test || json.Unmarshal(e.Raw, &raw) != nil || raw.UserID != "u-1" {
+		t.Errorf("recorded %+v: want the validated request's event, marked test", e)
+	}
+	if e := s.GA4().Events()[1]; e.Test {
+		t.Errorf("the collected event is marked test: %+v", e)
+	}
+	if st := s.GA4().Stats(); st.Rejected != 3 || st.Accepted != 2 {
 		t.Errorf("stats %+v", st)
 	}
 }

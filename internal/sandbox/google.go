@@ -3,7 +3,6 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,11 +31,11 @@ type googleAPI struct {
 	clock  func() time.Time
 	oauth  *googleOAuth
 	logger *slog.Logger
-	rec    *GoogleRecorder
+	recording
 }
 
 func newGoogleAPI(clock func() time.Time, oauth *googleOAuth, logger *slog.Logger, maxRecorded int) *googleAPI {
-	return &googleAPI{clock: clock, oauth: oauth, logger: logger.With("platform", googleName), rec: newGoogleRecorder(maxRecorded)}
+	return &googleAPI{clock: clock, oauth: oauth, logger: logger.With("platform", googleName), recording: recording{rec: newRecorder(maxRecorded)}}
 }
 
 func (g *googleAPI) name() string { return googleName }
@@ -51,13 +50,6 @@ func (g *googleAPI) routes() []route {
 func (g *googleAPI) writeFault(w http.ResponseWriter, f Fault) {
 	writeRPCStatus(w, faultStatus(f), googleErrorDomain)
 }
-
-func (g *googleAPI) counters() *requestCounters { return &g.rec.log.requestCounters }
-func (g *googleAPI) stats() any                 { return g.rec.Stats() }
-func (g *googleAPI) events(limit int, id string) any {
-	return g.rec.adminEvents(limit, id)
-}
-func (g *googleAPI) reset() { g.rec.Reset() }
 
 // The request as the emulator decodes it: unknown fields are refused.
 type dmRequest struct {
@@ -122,7 +114,7 @@ type dmAdIdentifiers struct {
 }
 
 func (g *googleAPI) serveIngest(w http.ResponseWriter, r *http.Request) {
-	validated, e := g.accept(w, r)
+	e := g.accept(w, r)
 	if e != nil {
 		g.rec.log.rejected.Add(1)
 		g.logger.Debug("sandbox rejected request", "status", e.status, "reason", e.message)
@@ -131,44 +123,35 @@ func (g *googleAPI) serveIngest(w http.ResponseWriter, r *http.Request) {
 	}
 	var raw [8]byte
 	_, _ = rand.Read(raw[:])
-	if validated {
-		g.rec.validated.add()
-	}
 	writeJSON(w, http.StatusOK, map[string]string{"requestId": hex.EncodeToString(raw[:])})
 }
 
 // accept checks the request (fast-fail: any violation refuses all of it) and
-// records its events unless validateOnly.
-func (g *googleAPI) accept(w http.ResponseWriter, r *http.Request) (validated bool, _ *rpcStatus) {
+// records its events (as Test events when validateOnly).
+func (g *googleAPI) accept(w http.ResponseWriter, r *http.Request) *rpcStatus {
 	if !g.oauth.authorize(r) {
-		return false, errUnauthenticated()
+		return errUnauthenticated()
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, googleMaxBodyBytes))
 	if err != nil {
-		return false, errInvalid(fmt.Sprintf("Request payload size exceeds the limit: %d bytes.", googleMaxBodyBytes))
+		return errInvalid(fmt.Sprintf("Request payload size exceeds the limit: %d bytes.", googleMaxBodyBytes))
 	}
 	var req dmRequest
 	if e := decodeStrict(body, &req); e != nil {
-		return false, e
+		return e
 	}
 	now := g.clock()
 	v := checkDMRequest(&req, now)
 	if len(v) > 0 {
-		return false, errInvalid("Request contains an invalid argument.", v...)
-	}
-	if req.ValidateOnly {
-		return true, nil
+		return errInvalid("Request contains an invalid argument.", v...)
 	}
 	account := req.Destinations[0].OperatingAccount.AccountID
-	evs := make([]GoogleEvent, len(req.Events))
+	evs := make([]RecordedEvent, len(req.Events))
 	for i, e := range req.Events {
-		var m map[string]any
-		b, _ := json.Marshal(e)
-		_ = json.Unmarshal(b, &m)
-		evs[i] = GoogleEvent{Account: account, Kind: "ingest", ID: e.TransactionID, Event: m, ReceivedAt: now}
+		evs[i] = RecordedEvent{Account: account, EventID: e.TransactionID, Test: req.ValidateOnly, Raw: rawJSONOf(e), ReceivedAt: now}
 	}
-	g.rec.record(evs)
-	return false, nil
+	g.add(evs)
+	return nil
 }
 
 // checkDMRequest applies the contract; it returns every violation found (at

@@ -11,14 +11,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
 // This file holds what the Google emulators (google: the Data Manager API,
 // google_ads: the Google Ads API, ga4: the Measurement Protocol) share: the
-// OAuth 2.0 token endpoint, the google.rpc.Status error envelope and the
-// recorder.
+// OAuth 2.0 token endpoint and the google.rpc.Status error envelope. They
+// record with the shared Recorder (recorded.go); requests in a validate
+// mode record their events with Test set, which the real platforms would
+// check and not store.
 
 // googleTokenPath is the token endpoint's path (Google's is
 // https://oauth2.googleapis.com/token).
@@ -191,93 +192,11 @@ func faultStatus(f Fault) *rpcStatus {
 	return &rpcStatus{httpStatus: f.Status, status: name, reason: name, message: "injected by the signalpipe sandbox"}
 }
 
-// GoogleEvent is one event a Google emulator accepted, as it was sent.
-type GoogleEvent struct {
-	// Account is the Google Ads customer id or the GA4 measurement id.
-	Account string `json:"account"`
-	// Kind is ingest (Data Manager), click_conversion, adjustment or ga4.
-	Kind string `json:"kind"`
-	// ID is the event's dedupe key: transaction id, order id or GA4 client id.
-	ID string `json:"id,omitempty"`
-	// Event is the event's JSON as received.
-	Event map[string]any `json:"event"`
-	// ReceivedAt is the sandbox clock's time when the request arrived.
-	ReceivedAt time.Time `json:"received_at"`
-}
-
-// GoogleStats counts what a Google emulator saw since it started or was
-// reset; the fields mean what MetaStats's do.
-type GoogleStats struct {
-	Requests   int64 `json:"requests"`
-	Accepted   int64 `json:"accepted"`
-	Rejected   int64 `json:"rejected"`
-	Faulted    int64 `json:"faulted"`
-	Duplicates int64 `json:"duplicates"`
-	Dropped    int64 `json:"dropped"`
-	// Validated counts requests checked in validate mode (nothing recorded).
-	Validated int64 `json:"validated"`
-}
-
-// GoogleRecorder holds the events one Google emulator accepted. It is safe
-// for concurrent use.
-type GoogleRecorder struct {
-	log       *eventLog[GoogleEvent]
-	validated atomicCounter
-}
-
-// atomicCounter is a mutex-guarded counter, cheap enough off the hot path.
-type atomicCounter struct {
-	mu sync.Mutex
-	n  int64
-}
-
-func (c *atomicCounter) add() { c.mu.Lock(); c.n++; c.mu.Unlock() }
-func (c *atomicCounter) get() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
-}
-func (c *atomicCounter) reset() { c.mu.Lock(); c.n = 0; c.mu.Unlock() }
-
-func newGoogleRecorder(maxRecorded int) *GoogleRecorder {
-	return &GoogleRecorder{log: newEventLog[GoogleEvent](maxRecorded)}
-}
-
-// Events returns the stored accepted events in arrival order.
-func (r *GoogleRecorder) Events() []GoogleEvent { return r.log.all() }
-
-// Stats returns the counters.
-func (r *GoogleRecorder) Stats() GoogleStats {
-	c := r.log.counts()
-	return GoogleStats{Requests: c.requests, Accepted: c.accepted, Rejected: c.rejected, Faulted: c.faulted,
-		Duplicates: c.duplicates, Dropped: c.dropped, Validated: r.validated.get()}
-}
-
-// Reset forgets every stored event, dedupe key and counter.
-func (r *GoogleRecorder) Reset() { r.log.reset(); r.validated.reset() }
-
-// record stores accepted events under their dedupe keys.
-func (r *GoogleRecorder) record(evs []GoogleEvent) {
-	keys := make([]uint64, len(evs))
-	for i, e := range evs {
-		if e.ID != "" {
-			keys[i] = r.log.dedupeKey([3]string{e.Account, e.Kind, e.ID})
-		}
-	}
-	r.log.add(evs, keys)
-}
-
-// adminEvents is the admin API's view of the last limit events.
-func (r *GoogleRecorder) adminEvents(limit int, id string) any {
-	var match func(*GoogleEvent) bool
-	if id != "" {
-		match = func(e *GoogleEvent) bool { return e.ID == id }
-	}
-	evs := r.log.last(limit, match)
-	return struct {
-		Count  int           `json:"count"`
-		Events []GoogleEvent `json:"events"`
-	}{len(evs), evs}
+// rawJSONOf is v's JSON, for RecordedEvent.Raw; v is a decoded request part,
+// so it always encodes.
+func rawJSONOf(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
 }
 
 // decodeStrict decodes a JSON body refusing unknown fields, as Google's

@@ -256,7 +256,7 @@ func TestGoogleIngest(t *testing.T) {
 			}
 		}
 		evs := s.Google().Events()
-		if len(evs) != 4 || evs[0].ID != "t-1" || evs[0].Account != "1234567890" || evs[0].Kind != "ingest" {
+		if len(evs) != 4 || evs[0].EventID != "t-1" || evs[0].Account != "1234567890" || evs[0].Test {
 			t.Fatalf("recorded %+v", evs)
 		}
 		if st := s.Google().Stats(); st.Duplicates != 2 || st.Accepted != 4 {
@@ -271,8 +271,8 @@ func TestGoogleIngest(t *testing.T) {
 		if r := postBearer(t, ts, "/v1/events:ingest", accessToken(t, ts), req); r.status != 200 {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
-		if st := s.Google().Stats(); st.Accepted != 0 || st.Validated != 1 {
-			t.Errorf("stats %+v", st)
+		if evs := s.Google().Events(); len(evs) != 1 || !evs[0].Test {
+			t.Errorf("recorded %+v, want one test event", evs)
 		}
 	})
 	t.Run("injected fault has the rpc shape", func(t *testing.T) {
@@ -304,14 +304,14 @@ func TestGoogleAdminAPI(t *testing.T) {
 		return do(t, ts.Client(), req)
 	}
 	var evs struct {
-		Count  int           `json:"count"`
-		Events []GoogleEvent `json:"events"`
+		Count  int             `json:"count"`
+		Events []RecordedEvent `json:"events"`
 	}
 	r := get("/_sandbox/google/events?event_id=t-2")
-	if json.Unmarshal(r.body, &evs) != nil || evs.Count != 1 || evs.Events[0].ID != "t-2" {
+	if json.Unmarshal(r.body, &evs) != nil || evs.Count != 1 || evs.Events[0].EventID != "t-2" {
 		t.Fatalf("events: %d %s", r.status, r.body)
 	}
-	var st GoogleStats
+	var st RecorderStats
 	if r := get("/_sandbox/google/stats"); json.Unmarshal(r.body, &st) != nil || st.Accepted != 2 || st.Requests != 2 {
 		t.Fatalf("stats: %s (the token request counts too)", r.body)
 	}

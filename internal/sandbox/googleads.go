@@ -3,7 +3,6 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,7 +45,7 @@ type googleAdsAPI struct {
 	clock  func() time.Time
 	oauth  *googleOAuth
 	logger *slog.Logger
-	rec    *GoogleRecorder
+	recording
 
 	mu sync.Mutex
 	// orders and clicks are the accepted conversions' keys, for
@@ -56,7 +55,7 @@ type googleAdsAPI struct {
 }
 
 func newGoogleAdsAPI(clock func() time.Time, oauth *googleOAuth, logger *slog.Logger, maxRecorded int) *googleAdsAPI {
-	a := &googleAdsAPI{clock: clock, oauth: oauth, logger: logger.With("platform", googleAdsName), rec: newGoogleRecorder(maxRecorded)}
+	a := &googleAdsAPI{clock: clock, oauth: oauth, logger: logger.With("platform", googleAdsName), recording: recording{rec: newRecorder(maxRecorded)}}
 	a.resetKeys()
 	return a
 }
@@ -81,12 +80,7 @@ func (a *googleAdsAPI) writeFault(w http.ResponseWriter, f Fault) {
 	writeRPCStatus(w, e, googleAdsDomain)
 }
 
-func (a *googleAdsAPI) counters() *requestCounters { return &a.rec.log.requestCounters }
-func (a *googleAdsAPI) stats() any                 { return a.rec.Stats() }
-func (a *googleAdsAPI) events(limit int, id string) any {
-	return a.rec.adminEvents(limit, id)
-}
-func (a *googleAdsAPI) reset() { a.rec.Reset(); a.resetKeys() }
+func (a *googleAdsAPI) reset() { a.recording.reset(); a.resetKeys() }
 
 // adsErr is one GoogleAdsError; row < 0 means no row location.
 func adsErr(category, name, msg string, row int, field string) map[string]any {
@@ -256,7 +250,7 @@ func (a *googleAdsAPI) uploadClicks(customer string, version int, req adsUploadR
 	tooRecent, expired := clickNamesFor(version)
 	var errs rowErrors
 	results := make([]any, n)
-	var accepted []GoogleEvent
+	var accepted []RecordedEvent
 	seenOrders, seenClicks := map[string]bool{}, map[string]bool{}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -321,7 +315,7 @@ func (a *googleAdsAPI) uploadClicks(customer string, version int, req adsUploadR
 		}
 		seenOrders[orderKey], seenClicks[clickKey] = c.OrderID != "", ids > 0
 		results[i] = map[string]any{"gclid": c.Gclid, "conversionAction": c.ConversionAction, "conversionDateTime": c.ConversionDateTime}
-		accepted = append(accepted, GoogleEvent{Account: customer, Kind: "click_conversion", ID: c.OrderID, Event: asMap(c), ReceivedAt: now})
+		accepted = append(accepted, RecordedEvent{Account: customer, EventID: c.OrderID, EventName: "click_conversion", Test: req.ValidateOnly, Raw: rawJSONOf(c), ReceivedAt: now})
 	}
 	return a.finish(req, results, errs, accepted, seenOrders, seenClicks, nil)
 }
@@ -334,7 +328,7 @@ func (a *googleAdsAPI) uploadAdjustments(customer string, version int, req adsUp
 	}
 	var errs rowErrors
 	results := make([]any, n)
-	var accepted []GoogleEvent
+	var accepted []RecordedEvent
 	applied := map[string]bool{}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -391,18 +385,16 @@ func (a *googleAdsAPI) uploadAdjustments(customer string, version int, req adsUp
 		}
 		applied[adjKey] = true
 		results[i] = map[string]any{"orderId": c.OrderID, "conversionAction": c.ConversionAction, "adjustmentType": c.AdjustmentType}
-		accepted = append(accepted, GoogleEvent{Account: customer, Kind: "adjustment", ID: c.OrderID + "/" + c.AdjustmentType, Event: asMap(c), ReceivedAt: now})
+		accepted = append(accepted, RecordedEvent{Account: customer, EventID: c.OrderID + "/" + c.AdjustmentType, EventName: "adjustment", Test: req.ValidateOnly, Raw: rawJSONOf(c), ReceivedAt: now})
 	}
 	return a.finish(req, results, errs, accepted, nil, nil, applied)
 }
 
-// finish records what was accepted (unless validateOnly; the caller holds
-// a.mu) and builds the answer.
-func (a *googleAdsAPI) finish(req adsUploadRequest, results []any, errs rowErrors, accepted []GoogleEvent, orders, clicks, adjusted map[string]bool) (map[string]any, *rpcStatus) {
+// finish records what was accepted (as Test events under validateOnly,
+// which applies nothing; the caller holds a.mu) and builds the answer.
+func (a *googleAdsAPI) finish(req adsUploadRequest, results []any, errs rowErrors, accepted []RecordedEvent, orders, clicks, adjusted map[string]bool) (map[string]any, *rpcStatus) {
 	out := map[string]any{}
-	if req.ValidateOnly {
-		a.rec.validated.add()
-	} else {
+	if !req.ValidateOnly {
 		for k, v := range orders {
 			a.orders[k] = a.orders[k] || v
 		}
@@ -412,10 +404,10 @@ func (a *googleAdsAPI) finish(req adsUploadRequest, results []any, errs rowError
 		for k := range adjusted {
 			a.adjusted[k] = true
 		}
-		if len(accepted) > 0 {
-			a.rec.record(accepted)
-		}
 		out["results"] = results
+	}
+	if len(accepted) > 0 {
+		a.add(accepted)
 	}
 	if len(errs) > 0 {
 		out["partialFailureError"] = map[string]any{
@@ -477,11 +469,4 @@ func parseAdsTime(s string) (time.Time, bool) {
 	}
 	t, err := time.Parse("2006-01-02 15:04:05.999999-07:00", s)
 	return t, err == nil
-}
-
-func asMap(v any) map[string]any {
-	var m map[string]any
-	b, _ := json.Marshal(v)
-	_ = json.Unmarshal(b, &m)
-	return m
 }

@@ -184,15 +184,15 @@ func (s *Server) Webhook() *WebhookRecorder { return emulator[*webhookAPI](s, we
 
 // Google returns the recorder of the events the Data Manager API emulator
 // accepted.
-func (s *Server) Google() *GoogleRecorder { return emulator[*googleAPI](s, googleName).rec }
+func (s *Server) Google() *Recorder { return emulator[*googleAPI](s, googleName).rec }
 
 // GoogleAds returns the recorder of the click conversions and adjustments
 // the Google Ads API emulator accepted.
-func (s *Server) GoogleAds() *GoogleRecorder { return emulator[*googleAdsAPI](s, googleAdsName).rec }
+func (s *Server) GoogleAds() *Recorder { return emulator[*googleAdsAPI](s, googleAdsName).rec }
 
 // GA4 returns the recorder of the events the GA4 Measurement Protocol
 // emulator accepted.
-func (s *Server) GA4() *GoogleRecorder { return emulator[*ga4API](s, ga4Name).rec }
+func (s *Server) GA4() *Recorder { return emulator[*ga4API](s, ga4Name).rec }
 
 // emulator returns the platform named name as its concrete type.
 func emulator[T platform](s *Server, name string) T {

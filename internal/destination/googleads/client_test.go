@@ -170,7 +170,7 @@ func TestAdjustments(t *testing.T) {
 	}
 	var kinds []string
 	for _, e := range sb.GoogleAds().Events() {
-		kinds = append(kinds, e.Kind)
+		kinds = append(kinds, e.EventName)
 	}
 	if strings.Join(kinds, ",") != "click_conversion,adjustment" {
 		t.Errorf("recorded %v", kinds)
@@ -187,8 +187,8 @@ func TestValidateOnly(t *testing.T) {
 	if err != nil || res[0].Status != destination.Delivered {
 		t.Fatalf("send: %v %+v", err, res)
 	}
-	if st := sb.GoogleAds().Stats(); st.Accepted != 0 || st.Validated != 1 {
-		t.Errorf("stats %+v", st)
+	if evs := sb.GoogleAds().Events(); len(evs) != 1 || !evs[0].Test {
+		t.Errorf("recorded %+v, want one test event", evs)
 	}
 }
 
