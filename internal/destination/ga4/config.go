@@ -39,6 +39,8 @@
 //   - Event names are GA4's recommended ones (purchase, generate_lead,
 //     qualify_lead, close_convert_lead, …); event_names overrides them.
 //   - transaction_id is the order id (GA4 deduplicates purchases on it).
+//   - user_id is sent as given unless it looks like an e-mail address: GA4
+//     forbids personal data in user_id, so such a value is dropped.
 //   - The api_secret is a query parameter, as GA4 documents; it is scrubbed
 //     from every transport error.
 package ga4

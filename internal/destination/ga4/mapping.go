@@ -85,6 +85,13 @@ func (c Config) Map(ev *event.Event) (Request, []string, error) {
 		return Request{}, nil, &destination.PermanentError{Reason: "event_not_mapped", Detail: "event name " + ev.EventName + " is not configured for " + c.Name}
 	}
 	r := Request{UserID: strings.TrimSpace(ev.User.UserID)}
+	var warnings []string
+	if strings.Contains(r.UserID, "@") {
+		// GA4 forbids personal data in user_id; an e-mail used as a user id
+		// is dropped (it still reaches GA4 hashed, in user_data).
+		r.UserID = ""
+		warnings = append(warnings, "user_id: dropped (looks like an e-mail address)")
+	}
 	anon := strings.TrimSpace(ev.User.AnonymousID)
 	switch {
 	case c.app() && anon == "":
@@ -104,8 +111,8 @@ func (c Config) Map(ev *event.Event) (Request, []string, error) {
 			r.Consent = &gc
 		}
 	}
-	ud, warnings := c.userData(ev)
-	r.UserData = ud
+	ud, udWarnings := c.userData(ev)
+	r.UserData, warnings = ud, append(warnings, udWarnings...)
 	p := Params{TransactionID: ev.Properties.OrderID, Value: ev.Properties.Value, Currency: strings.ToUpper(ev.Properties.Currency), EventID: ev.EventID}
 	for _, it := range ev.Properties.Contents {
 		p.Items = append(p.Items, Item{ItemID: it.ID, Quantity: it.Quantity, Price: it.ItemPrice})

@@ -132,3 +132,17 @@ func TestGroups(t *testing.T) {
 		t.Errorf("%d of %d events sent", len(seen), len(batch))
 	}
 }
+
+// TestUserIDNeverAnEmail: GA4 forbids personal data in user_id.
+func TestUserIDNeverAnEmail(t *testing.T) {
+	t.Parallel()
+	ev := &event.Event{EventID: "e", EventName: event.NameLead, EventTime: time.Unix(1795168800, 0), Source: event.SourceWeb,
+		User: event.User{UserID: "Jane@Example.com", AnonymousID: "1.2", Email: "Jane@Example.com"}}
+	r, warnings, err := testConfig().Map(ev)
+	if err != nil || r.UserID != "" || len(warnings) != 1 || r.UserData == nil || len(r.UserData.SHA256EmailAddress) != 1 {
+		t.Fatalf("request %+v, warnings %v, err %v", r, warnings, err)
+	}
+	if strings.Contains(warnings[0], "Jane") || strings.Contains(warnings[0], "jane") {
+		t.Errorf("warning quotes the address: %q", warnings[0])
+	}
+}
