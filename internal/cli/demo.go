@@ -92,10 +92,22 @@ func sandboxCmd(ctx context.Context, args []string, io IO) int {
 	fs.Var(&faults, "fault", "make a platform fail, e.g. meta:status=503,retry_after=5s,for=30s (repeatable)")
 	fs.Var(&bearers, "bearer-token", "PLATFORM=TOKEN_ENV: a bearer-token platform (linkedin, reddit, microsoft, microsoft_offline) accepts only the token in TOKEN_ENV (repeatable; default: any token)")
 	fs.Var(&tokens, "meta-token", "PIXEL=TOKEN_ENV: pixel PIXEL accepts the token in environment variable TOKEN_ENV (repeatable; default: any token)")
+	googleRefreshEnv := fs.String("google-refresh-token-env", "", "environment variable holding the only refresh token the Google token endpoint (/token) accepts (default: any)")
+	ga4SecretEnv := fs.String("ga4-api-secret-env", "", "environment variable holding the only api_secret GA4's /mp/collect accepts (default: any)")
 	if code, done := parse(fs, args); done {
 		return code
 	}
 	opts := sandbox.Options{}
+	for _, e := range []struct {
+		flag, env string
+		dst       *string
+	}{{"google-refresh-token-env", *googleRefreshEnv, &opts.GoogleRefreshToken}, {"ga4-api-secret-env", *ga4SecretEnv, &opts.GA4APISecret}} {
+		if e.env != "" {
+			if *e.dst = os.Getenv(e.env); *e.dst == "" {
+				return fail(io, "--%s: environment variable %s is empty", e.flag, e.env)
+			}
+		}
+	}
 	if *adminEnv != "" {
 		if opts.AdminToken = os.Getenv(*adminEnv); opts.AdminToken == "" {
 			return fail(io, "--admin-token-env: environment variable %s is empty", *adminEnv)

@@ -26,3 +26,15 @@ func TestNormalizeGoogle(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxGoogleFlags: the Google secrets come from named variables,
+// which must be set.
+func TestSandboxGoogleFlags(t *testing.T) {
+	t.Parallel()
+	for _, flag := range []string{"--google-refresh-token-env", "--ga4-api-secret-env"} {
+		code, _, errOut := run(t, "", "sandbox", "--listen", "127.0.0.1:0", flag, "SIGNALPIPE_TEST_UNSET_VARIABLE")
+		if code != 1 || !strings.Contains(errOut, "SIGNALPIPE_TEST_UNSET_VARIABLE is empty") {
+			t.Errorf("%s with an unset variable: exit %d, %q", flag, code, errOut)
+		}
+	}
+}
