@@ -67,6 +67,15 @@ type Platform string
 // Meta is Meta's Conversions API (Facebook, Instagram).
 const Meta Platform = "meta"
 
+// TikTok is TikTok's Events API 2.0.
+const TikTok Platform = "tiktok"
+
+// Snapchat is Snapchat's Conversions API v3.
+const Snapchat Platform = "snapchat"
+
+// Pinterest is Pinterest's Conversions API v5.
+const Pinterest Platform = "pinterest"
+
 // platforms lists every supported platform with its rule table, in the order
 // Platforms returns them. A new platform is one more line here plus its table.
 var platforms = [...]struct {
@@ -74,6 +83,9 @@ var platforms = [...]struct {
 	rules    *ruleSet
 }{
 	{Meta, &metaRules},
+	{TikTok, &tiktokRules},
+	{Snapchat, &snapchatRules},
+	{Pinterest, &pinterestRules},
 }
 
 // Platforms returns the supported platforms. The slice is a fresh copy on
