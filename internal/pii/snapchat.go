@@ -13,16 +13,10 @@ package pii
 //     these follow the same conventions as Meta's [3p], so the table shares
 //     Meta's building blocks.
 //   - external_id: as given (trimmed).
-var snapchatRules = ruleSet{
-	email:       emailLower,
-	phone:       phoneDigits,
-	firstName:   letters,
-	lastName:    letters,
-	gender:      genderMF,
-	dateOfBirth: dateYYYYMMDD,
-	city:        letters,
-	state:       usStateOrLetters,
-	zip:         zipBeforeDash,
-	country:     countryAlpha2,
-	externalID:  asGiven,
-}
+//
+// So the table is Meta's without street, which Snap does not take.
+var snapchatRules = func() ruleSet {
+	r := metaRules
+	r.street = nil
+	return r
+}()
