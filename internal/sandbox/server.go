@@ -34,6 +34,9 @@ type Options struct {
 	// AdminToken, when set, is required as "Authorization: Bearer <token>"
 	// on every /_sandbox/* admin endpoint.
 	AdminToken string
+	// TikTokTokens maps an event_source_id (pixel code) to the one access
+	// token accepted for it; empty accepts any non-empty token.
+	TikTokTokens map[string]string
 	// WebhookSecret is the HMAC secret the webhook receiver checks
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
@@ -67,6 +70,9 @@ var emulators = []struct {
 }{
 	{metaName, func(e emulatorEnv) platform {
 		return newMetaAPI(e.clock, maps.Clone(e.opts.MetaTokens), e.logger, e.maxRecorded)
+	}},
+	{tiktokName, func(e emulatorEnv) platform {
+		return newTikTokAPI(e.clock, maps.Clone(e.opts.TikTokTokens), e.logger, e.maxRecorded)
 	}},
 	{webhookName, func(e emulatorEnv) platform {
 		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
@@ -161,6 +167,9 @@ func (s *Server) Meta() *MetaRecorder { return emulator[*metaAPI](s, metaName).r
 
 // Webhook returns the recorder of the events the webhook receiver accepted.
 func (s *Server) Webhook() *WebhookRecorder { return emulator[*webhookAPI](s, webhookName).rec }
+
+// TikTok returns the recorder of the events the TikTok emulator accepted.
+func (s *Server) TikTok() *TikTokRecorder { return emulator[*tiktokAPI](s, tiktokName).rec }
 
 // emulator returns the platform named name as its concrete type.
 func emulator[T platform](s *Server, name string) T {
