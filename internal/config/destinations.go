@@ -8,6 +8,7 @@ import (
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/tiktok"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
 
@@ -15,6 +16,7 @@ import (
 const (
 	TypeMeta    = "meta"
 	TypeWebhook = "webhook"
+	TypeTikTok  = "tiktok"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -28,6 +30,7 @@ type Destination struct {
 	Type    string          `yaml:"type"`
 	Meta    *meta.Config    `yaml:"meta"`
 	Webhook *webhook.Config `yaml:"webhook"`
+	TikTok  *tiktok.Config  `yaml:"tiktok"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -45,6 +48,7 @@ func (d *Destination) blocks() []platformBlock {
 	return []platformBlock{
 		block(TypeMeta, &d.Meta, meta.Example),
 		block(TypeWebhook, &d.Webhook, webhook.Example),
+		block(TypeTikTok, &d.TikTok, tiktok.Example),
 	}
 }
 
