@@ -37,6 +37,9 @@ type Options struct {
 	// TikTokTokens maps an event_source_id (pixel code) to the one access
 	// token accepted for it; empty accepts any non-empty token.
 	TikTokTokens map[string]string
+	// PinterestTokens maps an ad account id to the one token accepted for
+	// it; empty accepts any non-empty Bearer token.
+	PinterestTokens map[string]string
 	// WebhookSecret is the HMAC secret the webhook receiver checks
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
@@ -73,6 +76,9 @@ var emulators = []struct {
 	}},
 	{tiktokName, func(e emulatorEnv) platform {
 		return newTikTokAPI(e.clock, maps.Clone(e.opts.TikTokTokens), e.logger, e.maxRecorded)
+	}},
+	{pinterestName, func(e emulatorEnv) platform {
+		return newPinterestAPI(e.clock, maps.Clone(e.opts.PinterestTokens), e.logger, e.maxRecorded)
 	}},
 	{webhookName, func(e emulatorEnv) platform {
 		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
@@ -170,6 +176,10 @@ func (s *Server) Webhook() *WebhookRecorder { return emulator[*webhookAPI](s, we
 
 // TikTok returns the recorder of the events the TikTok emulator accepted.
 func (s *Server) TikTok() *TikTokRecorder { return emulator[*tiktokAPI](s, tiktokName).rec }
+
+// Pinterest returns the recorder of the events the Pinterest emulator
+// accepted.
+func (s *Server) Pinterest() *PinterestRecorder { return emulator[*pinterestAPI](s, pinterestName).rec }
 
 // emulator returns the platform named name as its concrete type.
 func emulator[T platform](s *Server, name string) T {

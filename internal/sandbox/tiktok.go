@@ -198,7 +198,7 @@ func checkTikTokEvent(raw any, now time.Time) (TikTokEvent, string) {
 		if !present {
 			continue
 		}
-		if !wireHashed(v, true) {
+		if !wireHashed(v, hashOneOrList) {
 			return ev, "user." + k + ": must be SHA-256 hashed (64 lowercase hex characters)"
 		}
 		ids++

@@ -58,14 +58,21 @@ func wireUnixSeconds(v any) (int64, bool) {
 	return 0, false
 }
 
-// wireHashed reports whether v is a lowercase hex SHA-256 digest, or (when
-// lists are allowed) a non-empty list of them.
-func wireHashed(v any, lists bool) bool {
+// Shapes a hashed field may take: one digest, a list of them, or either.
+const (
+	hashOne = 1 << iota
+	hashList
+	hashOneOrList = hashOne | hashList
+)
+
+// wireHashed reports whether v is a lowercase hex SHA-256 digest or a
+// non-empty list of them, as shapes allows.
+func wireHashed(v any, shapes int) bool {
 	switch x := v.(type) {
 	case string:
-		return isLowerSHA256Hex([]byte(x))
+		return shapes&hashOne != 0 && isLowerSHA256Hex([]byte(x))
 	case []any:
-		if !lists || len(x) == 0 {
+		if shapes&hashList == 0 || len(x) == 0 {
 			return false
 		}
 		for _, e := range x {
