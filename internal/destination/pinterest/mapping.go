@@ -1,0 +1,193 @@
+package pinterest
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/pii"
+)
+
+// ConversionEvent is one element of the request's data array.
+type ConversionEvent struct {
+	EventName      string      `json:"event_name"`
+	ActionSource   string      `json:"action_source"`
+	EventTime      int64       `json:"event_time"`
+	EventID        string      `json:"event_id"`
+	EventSourceURL string      `json:"event_source_url,omitempty"`
+	UserData       UserData    `json:"user_data"`
+	CustomData     *CustomData `json:"custom_data,omitempty"`
+}
+
+// UserData holds the matching keys: lists of SHA-256 hex digests, and the
+// raw IP address, user agent and epik click id.
+type UserData struct {
+	Em              []string `json:"em,omitempty"`
+	Ph              []string `json:"ph,omitempty"`
+	Fn              []string `json:"fn,omitempty"`
+	Ln              []string `json:"ln,omitempty"`
+	Ge              []string `json:"ge,omitempty"`
+	Db              []string `json:"db,omitempty"`
+	Ct              []string `json:"ct,omitempty"`
+	St              []string `json:"st,omitempty"`
+	Zp              []string `json:"zp,omitempty"`
+	Country         []string `json:"country,omitempty"`
+	ExternalID      []string `json:"external_id,omitempty"`
+	ClientIPAddress string   `json:"client_ip_address,omitempty"`
+	ClientUserAgent string   `json:"client_user_agent,omitempty"`
+	ClickID         string   `json:"click_id,omitempty"`
+}
+
+// CustomData holds the business facts; Pinterest takes value and item
+// prices as decimal strings.
+type CustomData struct {
+	Currency   string    `json:"currency,omitempty"`
+	Value      string    `json:"value,omitempty"`
+	OrderID    string    `json:"order_id,omitempty"`
+	ContentIDs []string  `json:"content_ids,omitempty"`
+	Contents   []Content `json:"contents,omitempty"`
+	NumItems   int       `json:"num_items,omitempty"`
+}
+
+// Content is one line item.
+type Content struct {
+	ID        string `json:"id"`
+	ItemPrice string `json:"item_price,omitempty"`
+	Quantity  int    `json:"quantity,omitempty"`
+}
+
+func (c Config) actionSource(s event.Source) string {
+	switch s {
+	case event.SourceWeb:
+		return "web"
+	case event.SourceApp:
+		return c.AppActionSource
+	}
+	return "offline"
+}
+
+// Map builds the conversion event for ev. It is pure: same event, same
+// payload. The warnings name identifiers dropped because they could not be
+// normalized (never their values).
+func (c Config) Map(ev *event.Event) (ConversionEvent, []string, error) {
+	name := c.PinterestEventName(ev.EventName)
+	if !c.Accepts(ev.EventName) || name == "" {
+		return ConversionEvent{}, nil, &destination.PermanentError{Reason: "event_not_mapped", Detail: "event name " + ev.EventName + " is not configured for pinterest"}
+	}
+	if ev.EventID == "" {
+		return ConversionEvent{}, nil, &destination.PermanentError{Reason: "missing_required_field", Detail: "Pinterest requires event_id"}
+	}
+	ce := ConversionEvent{EventName: name, ActionSource: c.actionSource(ev.Source), EventTime: ev.EventTime.Unix(), EventID: ev.EventID}
+	if ev.Source == event.SourceWeb {
+		ce.EventSourceURL = ev.Context.PageURL
+	}
+	var warnings []string
+	region := c.DefaultPhoneRegion
+	if a := ev.User.Address; a != nil && len(a.Country) == 2 {
+		region = strings.ToUpper(a.Country)
+	}
+	hash := func(f pii.Field, raw string) []string {
+		if raw == "" {
+			return nil
+		}
+		_, h, err := pii.Hash(pii.Pinterest, f, raw, pii.Options{DefaultRegion: region})
+		if err != nil {
+			warnings = append(warnings, err.Error())
+			return nil
+		}
+		return []string{h}
+	}
+	u, ud := ev.User, &ce.UserData
+	ud.Em = hash(pii.Email, u.Email)
+	ud.Ph = hash(pii.Phone, u.Phone)
+	ud.Fn = hash(pii.FirstName, u.FirstName)
+	ud.Ln = hash(pii.LastName, u.LastName)
+	ud.Ge = hash(pii.Gender, u.Gender)
+	ud.Db = hash(pii.DateOfBirth, u.DateOfBirth)
+	if a := u.Address; a != nil {
+		ud.Ct = hash(pii.City, a.City)
+		ud.St = hash(pii.State, a.State)
+		ud.Zp = hash(pii.Zip, a.Zip)
+		ud.Country = hash(pii.Country, a.Country)
+	}
+	extID := u.ExternalID
+	if extID == "" {
+		extID = u.UserID
+	}
+	ud.ExternalID = hash(pii.ExternalID, extID)
+	ud.ClientIPAddress = ev.Context.IP
+	ud.ClientUserAgent = ev.Context.UserAgent
+	ud.ClickID = ev.Context.ClickIDs.Epik
+	if len(ud.Em) == 0 && (ud.ClientIPAddress == "" || ud.ClientUserAgent == "") {
+		return ConversionEvent{}, warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "Pinterest needs a hashed email, or both the IP address and the user agent"}
+	}
+	ce.CustomData = customData(ev.Properties)
+	return ce, warnings, nil
+}
+
+func customData(p event.Properties) *CustomData {
+	if p.Value == nil && p.Currency == "" && p.OrderID == "" && len(p.Contents) == 0 {
+		return nil
+	}
+	cd := &CustomData{Currency: strings.ToUpper(p.Currency), OrderID: p.OrderID}
+	if p.Value != nil {
+		cd.Value = decimal(*p.Value)
+	}
+	for _, it := range p.Contents {
+		ct := Content{ID: it.ID, Quantity: it.Quantity}
+		if it.ItemPrice != nil {
+			ct.ItemPrice = decimal(*it.ItemPrice)
+		}
+		cd.Contents = append(cd.Contents, ct)
+		cd.ContentIDs = append(cd.ContentIDs, it.ID)
+		cd.NumItems += max(it.Quantity, 1)
+	}
+	return cd
+}
+
+// decimal renders a money amount as Pinterest's decimal string.
+func decimal(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// MatchKeys lists the identifier kinds present in ud.
+func MatchKeys(ud *UserData) []string {
+	var keys []string
+	for _, k := range [...]struct {
+		name    string
+		present bool
+	}{
+		{"em", len(ud.Em) > 0}, {"ph", len(ud.Ph) > 0}, {"fn", len(ud.Fn) > 0}, {"ln", len(ud.Ln) > 0},
+		{"ge", len(ud.Ge) > 0}, {"db", len(ud.Db) > 0}, {"ct", len(ud.Ct) > 0}, {"st", len(ud.St) > 0},
+		{"zp", len(ud.Zp) > 0}, {"country", len(ud.Country) > 0}, {"external_id", len(ud.ExternalID) > 0},
+		{"client_ip_address", ud.ClientIPAddress != ""}, {"client_user_agent", ud.ClientUserAgent != ""},
+		{"click_id", ud.ClickID != ""},
+	} {
+		if k.present {
+			keys = append(keys, k.name)
+		}
+	}
+	return keys
+}
+
+// Prepare maps and encodes one event; the preview command uses it without
+// a client.
+func (c Config) Prepare(ev *event.Event) (destination.Prepared, error) {
+	ce, _, err := c.Map(ev)
+	if err != nil {
+		return destination.Prepared{}, err
+	}
+	b, err := json.Marshal(ce)
+	if err != nil {
+		return destination.Prepared{}, &destination.PermanentError{Reason: "encoding_failed", Detail: err.Error()}
+	}
+	return destination.Prepared{Event: ev, Payload: b, MatchKeys: MatchKeys(&ce.UserData)}, nil
+}
+
+// Body renders the request body for a batch, exactly as Send posts it.
+func Body(batch []destination.Prepared) []byte {
+	b := make([]byte, 0, destination.PayloadBytes(batch)+16)
+	b = append(b, `{"data":`...)
+	b = destination.AppendPayloads(b, batch)
+	return append(b, '}')
+}
