@@ -8,15 +8,17 @@ import (
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/pinterest"
 	"github.com/signalpipe/signalpipe/internal/destination/tiktok"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
 
 // Destination types.
 const (
-	TypeMeta    = "meta"
-	TypeWebhook = "webhook"
-	TypeTikTok  = "tiktok"
+	TypeMeta      = "meta"
+	TypeWebhook   = "webhook"
+	TypeTikTok    = "tiktok"
+	TypePinterest = "pinterest"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -26,11 +28,12 @@ const (
 type Destination struct {
 	// Name names the destination in topics, groups, outcomes and reports;
 	// default: the type.
-	Name    string          `yaml:"name"`
-	Type    string          `yaml:"type"`
-	Meta    *meta.Config    `yaml:"meta"`
-	Webhook *webhook.Config `yaml:"webhook"`
-	TikTok  *tiktok.Config  `yaml:"tiktok"`
+	Name      string            `yaml:"name"`
+	Type      string            `yaml:"type"`
+	Meta      *meta.Config      `yaml:"meta"`
+	Webhook   *webhook.Config   `yaml:"webhook"`
+	TikTok    *tiktok.Config    `yaml:"tiktok"`
+	Pinterest *pinterest.Config `yaml:"pinterest"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -49,6 +52,7 @@ func (d *Destination) blocks() []platformBlock {
 		block(TypeMeta, &d.Meta, meta.Example),
 		block(TypeWebhook, &d.Webhook, webhook.Example),
 		block(TypeTikTok, &d.TikTok, tiktok.Example),
+		block(TypePinterest, &d.Pinterest, pinterest.Example),
 	}
 }
 
