@@ -40,6 +40,9 @@ type Options struct {
 	// PinterestTokens maps an ad account id to the one token accepted for
 	// it; empty accepts any non-empty Bearer token.
 	PinterestTokens map[string]string
+	// SnapchatTokens maps a pixel id to the one token accepted for it;
+	// empty accepts any non-empty token.
+	SnapchatTokens map[string]string
 	// WebhookSecret is the HMAC secret the webhook receiver checks
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
@@ -79,6 +82,9 @@ var emulators = []struct {
 	}},
 	{pinterestName, func(e emulatorEnv) platform {
 		return newPinterestAPI(e.clock, maps.Clone(e.opts.PinterestTokens), e.logger, e.maxRecorded)
+	}},
+	{snapchatName, func(e emulatorEnv) platform {
+		return newSnapchatAPI(e.clock, maps.Clone(e.opts.SnapchatTokens), e.logger, e.maxRecorded)
 	}},
 	{webhookName, func(e emulatorEnv) platform {
 		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
@@ -180,6 +186,10 @@ func (s *Server) TikTok() *TikTokRecorder { return emulator[*tiktokAPI](s, tikto
 // Pinterest returns the recorder of the events the Pinterest emulator
 // accepted.
 func (s *Server) Pinterest() *PinterestRecorder { return emulator[*pinterestAPI](s, pinterestName).rec }
+
+// Snapchat returns the recorder of the events the Snapchat emulator
+// accepted.
+func (s *Server) Snapchat() *SnapchatRecorder { return emulator[*snapchatAPI](s, snapchatName).rec }
 
 // emulator returns the platform named name as its concrete type.
 func emulator[T platform](s *Server, name string) T {
