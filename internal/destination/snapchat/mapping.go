@@ -1,0 +1,179 @@
+package snapchat
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/pii"
+)
+
+// ServerEvent is one element of the request's data array.
+type ServerEvent struct {
+	EventName      string      `json:"event_name"`
+	EventTime      int64       `json:"event_time"`
+	EventID        string      `json:"event_id,omitempty"`
+	ActionSource   string      `json:"action_source"`
+	EventSourceURL string      `json:"event_source_url,omitempty"`
+	UserData       UserData    `json:"user_data"`
+	CustomData     *CustomData `json:"custom_data,omitempty"`
+}
+
+// UserData holds the matching keys: lists of SHA-256 hex digests, and the
+// raw IP address, user agent and ScCid click id.
+type UserData struct {
+	Em              []string `json:"em,omitempty"`
+	Ph              []string `json:"ph,omitempty"`
+	Fn              []string `json:"fn,omitempty"`
+	Ln              []string `json:"ln,omitempty"`
+	Ge              []string `json:"ge,omitempty"`
+	Db              []string `json:"db,omitempty"`
+	Ct              []string `json:"ct,omitempty"`
+	St              []string `json:"st,omitempty"`
+	Zp              []string `json:"zp,omitempty"`
+	Country         []string `json:"country,omitempty"`
+	ExternalID      []string `json:"external_id,omitempty"`
+	ClientIPAddress string   `json:"client_ip_address,omitempty"`
+	ClientUserAgent string   `json:"client_user_agent,omitempty"`
+	ScClickID       string   `json:"sc_click_id,omitempty"`
+}
+
+// CustomData holds the business facts.
+type CustomData struct {
+	Currency string    `json:"currency,omitempty"`
+	Value    *float64  `json:"value,omitempty"`
+	OrderID  string    `json:"order_id,omitempty"`
+	Contents []Content `json:"contents,omitempty"`
+	NumItems int       `json:"num_items,omitempty"`
+}
+
+// Content is one line item.
+type Content struct {
+	ID        string   `json:"id"`
+	Quantity  int      `json:"quantity,omitempty"`
+	ItemPrice *float64 `json:"item_price,omitempty"`
+}
+
+// actionSource maps our source to Snap's action_source.
+func actionSource(s event.Source) string {
+	switch s {
+	case event.SourceWeb:
+		return "WEB"
+	case event.SourceApp:
+		return "MOBILE_APP"
+	}
+	return "OFFLINE"
+}
+
+// Map builds the server event for ev. It is pure: same event, same payload.
+// The warnings name identifiers dropped because they could not be
+// normalized (never their values).
+func (c Config) Map(ev *event.Event) (ServerEvent, []string, error) {
+	name := c.SnapEventName(ev.EventName)
+	if !c.Accepts(ev.EventName) || name == "" {
+		return ServerEvent{}, nil, &destination.PermanentError{Reason: "event_not_mapped", Detail: "event name " + ev.EventName + " is not configured for snapchat"}
+	}
+	se := ServerEvent{EventName: name, EventTime: ev.EventTime.Unix(), EventID: ev.EventID, ActionSource: actionSource(ev.Source)}
+	if ev.Source == event.SourceWeb {
+		se.EventSourceURL = ev.Context.PageURL
+		if se.EventSourceURL == "" {
+			return ServerEvent{}, nil, &destination.PermanentError{Reason: "missing_required_field", Detail: "web events need event_source_url"}
+		}
+	}
+	var warnings []string
+	region := c.DefaultPhoneRegion
+	if a := ev.User.Address; a != nil && len(a.Country) == 2 {
+		region = strings.ToUpper(a.Country)
+	}
+	hash := func(f pii.Field, raw string) []string {
+		if raw == "" {
+			return nil
+		}
+		_, h, err := pii.Hash(pii.Snapchat, f, raw, pii.Options{DefaultRegion: region})
+		if err != nil {
+			warnings = append(warnings, err.Error())
+			return nil
+		}
+		return []string{h}
+	}
+	u, ud := ev.User, &se.UserData
+	ud.Em = hash(pii.Email, u.Email)
+	ud.Ph = hash(pii.Phone, u.Phone)
+	ud.Fn = hash(pii.FirstName, u.FirstName)
+	ud.Ln = hash(pii.LastName, u.LastName)
+	ud.Ge = hash(pii.Gender, u.Gender)
+	ud.Db = hash(pii.DateOfBirth, u.DateOfBirth)
+	if a := u.Address; a != nil {
+		ud.Ct = hash(pii.City, a.City)
+		ud.St = hash(pii.State, a.State)
+		ud.Zp = hash(pii.Zip, a.Zip)
+		ud.Country = hash(pii.Country, a.Country)
+	}
+	extID := u.ExternalID
+	if extID == "" {
+		extID = u.UserID
+	}
+	ud.ExternalID = hash(pii.ExternalID, extID)
+	ud.ClientIPAddress = ev.Context.IP
+	ud.ClientUserAgent = ev.Context.UserAgent
+	ud.ScClickID = ev.Context.ClickIDs.ScCid
+	if len(ud.Em) == 0 && len(ud.Ph) == 0 && len(ud.ExternalID) == 0 && ud.ScClickID == "" && (ud.ClientIPAddress == "" || ud.ClientUserAgent == "") {
+		return ServerEvent{}, warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "Snap needs an email, phone, external id, ScCid, or both IP address and user agent"}
+	}
+	p := ev.Properties
+	if p.Value != nil || p.Currency != "" || p.OrderID != "" || len(p.Contents) > 0 {
+		cd := &CustomData{Currency: strings.ToUpper(p.Currency), Value: p.Value, OrderID: p.OrderID}
+		for _, it := range p.Contents {
+			cd.Contents = append(cd.Contents, Content(it))
+			cd.NumItems += max(it.Quantity, 1)
+		}
+		se.CustomData = cd
+	}
+	if name == "PURCHASE" && (se.CustomData == nil || se.CustomData.Currency == "" || se.CustomData.Value == nil) {
+		return ServerEvent{}, warnings, &destination.PermanentError{Reason: "missing_required_field", Detail: "Snap requires value and currency on PURCHASE"}
+	}
+	return se, warnings, nil
+}
+
+// MatchKeys lists the identifier kinds present in ud.
+func MatchKeys(ud *UserData) []string {
+	var keys []string
+	for _, k := range [...]struct {
+		name    string
+		present bool
+	}{
+		{"em", len(ud.Em) > 0}, {"ph", len(ud.Ph) > 0}, {"fn", len(ud.Fn) > 0}, {"ln", len(ud.Ln) > 0},
+		{"ge", len(ud.Ge) > 0}, {"db", len(ud.Db) > 0}, {"ct", len(ud.Ct) > 0}, {"st", len(ud.St) > 0},
+		{"zp", len(ud.Zp) > 0}, {"country", len(ud.Country) > 0}, {"external_id", len(ud.ExternalID) > 0},
+		{"client_ip_address", ud.ClientIPAddress != ""}, {"client_user_agent", ud.ClientUserAgent != ""},
+		{"sc_click_id", ud.ScClickID != ""},
+	} {
+		if k.present {
+			keys = append(keys, k.name)
+		}
+	}
+	return keys
+}
+
+// Prepare maps and encodes one event; the preview command uses it without
+// a client.
+func (c Config) Prepare(ev *event.Event) (destination.Prepared, error) {
+	se, _, err := c.Map(ev)
+	if err != nil {
+		return destination.Prepared{}, err
+	}
+	b, err := json.Marshal(se)
+	if err != nil {
+		return destination.Prepared{}, &destination.PermanentError{Reason: "encoding_failed", Detail: err.Error()}
+	}
+	return destination.Prepared{Event: ev, Payload: b, MatchKeys: MatchKeys(&se.UserData)}, nil
+}
+
+// Body renders the request body for a batch, exactly as Send posts it.
+func Body(batch []destination.Prepared) []byte {
+	b := make([]byte, 0, destination.PayloadBytes(batch)+16)
+	b = append(b, `{"data":`...)
+	b = destination.AppendPayloads(b, batch)
+	return append(b, '}')
+}
