@@ -9,6 +9,7 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
 	"github.com/signalpipe/signalpipe/internal/destination/pinterest"
+	"github.com/signalpipe/signalpipe/internal/destination/snapchat"
 	"github.com/signalpipe/signalpipe/internal/destination/tiktok"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
@@ -19,6 +20,7 @@ const (
 	TypeWebhook   = "webhook"
 	TypeTikTok    = "tiktok"
 	TypePinterest = "pinterest"
+	TypeSnapchat  = "snapchat"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -34,6 +36,7 @@ type Destination struct {
 	Webhook   *webhook.Config   `yaml:"webhook"`
 	TikTok    *tiktok.Config    `yaml:"tiktok"`
 	Pinterest *pinterest.Config `yaml:"pinterest"`
+	Snapchat  *snapchat.Config  `yaml:"snapchat"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -53,6 +56,7 @@ func (d *Destination) blocks() []platformBlock {
 		block(TypeWebhook, &d.Webhook, webhook.Example),
 		block(TypeTikTok, &d.TikTok, tiktok.Example),
 		block(TypePinterest, &d.Pinterest, pinterest.Example),
+		block(TypeSnapchat, &d.Snapchat, snapchat.Example),
 	}
 }
 
