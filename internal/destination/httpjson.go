@@ -95,3 +95,12 @@ func ParseRetryAfter(h http.Header) time.Duration {
 func NewHTTPClient(timeout time.Duration, concurrency int) *http.Client {
 	return &http.Client{Timeout: timeout, Transport: NewTransport(concurrency)}
 }
+
+// DataBody renders {"data":[payload,…]}, the body of APIs whose request is
+// just the batch under "data" (Snapchat, Pinterest).
+func DataBody(batch []Prepared) []byte {
+	b := make([]byte, 0, PayloadBytes(batch)+16)
+	b = append(b, `{"data":`...)
+	b = AppendPayloads(b, batch)
+	return append(b, '}')
+}

@@ -2,22 +2,18 @@ package pinterest
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/httpapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
 // Client sends to one Pinterest ad account.
 type Client struct {
-	cfg   Config
-	token string
-	url   string
-	http  *http.Client
-	once  sync.Once
+	cfg  Config
+	conn *httpapi.Conn
 }
 
 // New returns a client for cfg. The token comes from the environment by the
@@ -27,17 +23,15 @@ func New(cfg Config, token string, httpClient *http.Client) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if token == "" {
-		return nil, fmt.Errorf("access_token_env: environment variable %s is empty", cfg.AccessTokenEnv)
-	}
-	if httpClient == nil {
-		httpClient = destination.NewHTTPClient(cfg.Timeout, cfg.Concurrency)
-	}
 	u := cfg.Endpoint + "/v5/ad_accounts/" + url.PathEscape(cfg.AdAccountID) + "/events"
 	if cfg.Test {
 		u += "?test=true"
 	}
-	return &Client{cfg: cfg, token: token, url: u, http: httpClient}, nil
+	conn, err := httpapi.NewConn(u, cfg.AccessTokenEnv, token, cfg.Timeout, cfg.Concurrency, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{cfg: cfg, conn: conn}, nil
 }
 
 // Name implements destination.Destination.
@@ -52,13 +46,12 @@ func (c *Client) Limits() destination.Limits {
 // Prepare implements destination.Destination.
 func (c *Client) Prepare(ev *event.Event) (destination.Prepared, error) { return c.cfg.Prepare(ev) }
 
-// Send implements destination.Destination: one POST for the whole batch.
+// Send implements destination.Destination: one POST for the whole batch,
+// with a result per event from Pinterest's events[].
 func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]destination.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
 	h := http.Header{}
-	h.Set("Authorization", "Bearer "+c.token)
-	a, err := destination.PostJSON(ctx, c.http, c.url, h, Body(batch), c.token)
+	h.Set("Authorization", "Bearer "+c.conn.Token())
+	a, err := c.conn.Post(ctx, h, destination.DataBody(batch))
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +59,4 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 }
 
 // Close implements destination.Destination.
-func (c *Client) Close() error {
-	c.once.Do(c.http.CloseIdleConnections)
-	return nil
-}
+func (c *Client) Close() error { return c.conn.Close() }

@@ -33,12 +33,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"regexp"
 	"slices"
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/httpapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -98,10 +98,7 @@ var DefaultEventNames = map[string]string{
 	event.NamePurchase:    "checkout",
 }
 
-var (
-	adAccountRe = regexp.MustCompile(`^\d{1,20}$`)
-	regionRe    = regexp.MustCompile(`^[A-Z]{2}$`)
-)
+var adAccountRe = regexp.MustCompile(`^\d{1,20}$`)
 
 // ApplyDefaults fills unset fields.
 func (c *Config) ApplyDefaults() {
@@ -130,21 +127,13 @@ func (c Config) Validate() error {
 	if !adAccountRe.MatchString(c.AdAccountID) {
 		add("ad_account_id", "required, the numeric ad account id, not %q", c.AdAccountID)
 	}
-	if c.AccessTokenEnv == "" {
-		add("access_token_env", "required (the name of the environment variable that holds the token)")
-	} else if !destination.ValidEnvName(c.AccessTokenEnv) {
-		add("access_token_env", "%q is not an environment variable name (put the token in the environment, not in the file)", c.AccessTokenEnv)
-	}
-	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		add("endpoint", "must be an http(s) URL, not %q", c.Endpoint)
+	if err := httpapi.Check(c.AccessTokenEnv, c.Endpoint, c.DefaultPhoneRegion); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Delivery.Validate(destination.DeliveryLimits{
 		MaxBatch: MaxBatchSize, MaxEventAge: MaxEventAgeLimit, MaxConcurrency: MaxConcurrency, MaxLinger: MaxLinger,
 	}); err != nil {
 		errs = append(errs, err)
-	}
-	if c.DefaultPhoneRegion != "" && !regionRe.MatchString(c.DefaultPhoneRegion) {
-		add("default_phone_region", "must be an upper-case ISO-3166 alpha-2 code such as US, not %q", c.DefaultPhoneRegion)
 	}
 	if c.AppActionSource != "app_android" && c.AppActionSource != "app_ios" {
 		add("app_action_source", "must be app_android or app_ios, not %q", c.AppActionSource)

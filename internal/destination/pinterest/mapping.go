@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/userdata"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/pii"
 )
@@ -21,23 +22,13 @@ type ConversionEvent struct {
 	CustomData     *CustomData `json:"custom_data,omitempty"`
 }
 
-// UserData holds the matching keys: lists of SHA-256 hex digests, and the
+// UserData holds the matching keys: the hashed lists (em, ph, …), and the
 // raw IP address, user agent and epik click id.
 type UserData struct {
-	Em              []string `json:"em,omitempty"`
-	Ph              []string `json:"ph,omitempty"`
-	Fn              []string `json:"fn,omitempty"`
-	Ln              []string `json:"ln,omitempty"`
-	Ge              []string `json:"ge,omitempty"`
-	Db              []string `json:"db,omitempty"`
-	Ct              []string `json:"ct,omitempty"`
-	St              []string `json:"st,omitempty"`
-	Zp              []string `json:"zp,omitempty"`
-	Country         []string `json:"country,omitempty"`
-	ExternalID      []string `json:"external_id,omitempty"`
-	ClientIPAddress string   `json:"client_ip_address,omitempty"`
-	ClientUserAgent string   `json:"client_user_agent,omitempty"`
-	ClickID         string   `json:"click_id,omitempty"`
+	userdata.Hashed
+	ClientIPAddress string `json:"client_ip_address,omitempty"`
+	ClientUserAgent string `json:"client_user_agent,omitempty"`
+	ClickID         string `json:"click_id,omitempty"`
 }
 
 // CustomData holds the business facts; Pinterest takes value and item
@@ -83,48 +74,17 @@ func (c Config) Map(ev *event.Event) (ConversionEvent, []string, error) {
 	if ev.Source == event.SourceWeb {
 		ce.EventSourceURL = ev.Context.PageURL
 	}
-	var warnings []string
-	region := c.DefaultPhoneRegion
-	if a := ev.User.Address; a != nil && len(a.Country) == 2 {
-		region = strings.ToUpper(a.Country)
-	}
-	hash := func(f pii.Field, raw string) []string {
-		if raw == "" {
-			return nil
-		}
-		_, h, err := pii.Hash(pii.Pinterest, f, raw, pii.Options{DefaultRegion: region})
-		if err != nil {
-			warnings = append(warnings, err.Error())
-			return nil
-		}
-		return []string{h}
-	}
-	u, ud := ev.User, &ce.UserData
-	ud.Em = hash(pii.Email, u.Email)
-	ud.Ph = hash(pii.Phone, u.Phone)
-	ud.Fn = hash(pii.FirstName, u.FirstName)
-	ud.Ln = hash(pii.LastName, u.LastName)
-	ud.Ge = hash(pii.Gender, u.Gender)
-	ud.Db = hash(pii.DateOfBirth, u.DateOfBirth)
-	if a := u.Address; a != nil {
-		ud.Ct = hash(pii.City, a.City)
-		ud.St = hash(pii.State, a.State)
-		ud.Zp = hash(pii.Zip, a.Zip)
-		ud.Country = hash(pii.Country, a.Country)
-	}
-	extID := u.ExternalID
-	if extID == "" {
-		extID = u.UserID
-	}
-	ud.ExternalID = hash(pii.ExternalID, extID)
+	h := userdata.NewHasher(pii.Pinterest, ev, c.DefaultPhoneRegion)
+	ud := &ce.UserData
+	ud.Hashed = h.Build(ev.User)
 	ud.ClientIPAddress = ev.Context.IP
 	ud.ClientUserAgent = ev.Context.UserAgent
 	ud.ClickID = ev.Context.ClickIDs.Epik
 	if len(ud.Em) == 0 && (ud.ClientIPAddress == "" || ud.ClientUserAgent == "") {
-		return ConversionEvent{}, warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "Pinterest needs a hashed email, or both the IP address and the user agent"}
+		return ConversionEvent{}, h.Warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "Pinterest needs a hashed email, or both the IP address and the user agent"}
 	}
 	ce.CustomData = customData(ev.Properties)
-	return ce, warnings, nil
+	return ce, h.Warnings, nil
 }
 
 func customData(p event.Properties) *CustomData {
@@ -152,22 +112,10 @@ func decimal(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // MatchKeys lists the identifier kinds present in ud.
 func MatchKeys(ud *UserData) []string {
-	var keys []string
-	for _, k := range [...]struct {
-		name    string
-		present bool
-	}{
-		{"em", len(ud.Em) > 0}, {"ph", len(ud.Ph) > 0}, {"fn", len(ud.Fn) > 0}, {"ln", len(ud.Ln) > 0},
-		{"ge", len(ud.Ge) > 0}, {"db", len(ud.Db) > 0}, {"ct", len(ud.Ct) > 0}, {"st", len(ud.St) > 0},
-		{"zp", len(ud.Zp) > 0}, {"country", len(ud.Country) > 0}, {"external_id", len(ud.ExternalID) > 0},
-		{"client_ip_address", ud.ClientIPAddress != ""}, {"client_user_agent", ud.ClientUserAgent != ""},
-		{"click_id", ud.ClickID != ""},
-	} {
-		if k.present {
-			keys = append(keys, k.name)
-		}
-	}
-	return keys
+	keys := ud.Keys()
+	keys = userdata.Present(keys, "client_ip_address", ud.ClientIPAddress)
+	keys = userdata.Present(keys, "client_user_agent", ud.ClientUserAgent)
+	return userdata.Present(keys, "click_id", ud.ClickID)
 }
 
 // Prepare maps and encodes one event; the preview command uses it without
@@ -182,12 +130,4 @@ func (c Config) Prepare(ev *event.Event) (destination.Prepared, error) {
 		return destination.Prepared{}, &destination.PermanentError{Reason: "encoding_failed", Detail: err.Error()}
 	}
 	return destination.Prepared{Event: ev, Payload: b, MatchKeys: MatchKeys(&ce.UserData)}, nil
-}
-
-// Body renders the request body for a batch, exactly as Send posts it.
-func Body(batch []destination.Prepared) []byte {
-	b := make([]byte, 0, destination.PayloadBytes(batch)+16)
-	b = append(b, `{"data":`...)
-	b = destination.AppendPayloads(b, batch)
-	return append(b, '}')
 }

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/httpapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -91,10 +92,7 @@ var DefaultEventNames = map[string]string{
 	event.NameClosedDeal:    "CUSTOM_EVENT_3",
 }
 
-var (
-	regionRe    = regexp.MustCompile(`^[A-Z]{2}$`)
-	snapEventRe = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
-)
+var snapEventRe = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 
 // ApplyDefaults fills unset fields.
 func (c *Config) ApplyDefaults() {
@@ -120,21 +118,13 @@ func (c Config) Validate() error {
 	if c.PixelID == "" || url.PathEscape(c.PixelID) != c.PixelID {
 		add("pixel_id", "required, the Snap Pixel id (or Snap App ID) from Events Manager, not %q", c.PixelID)
 	}
-	if c.AccessTokenEnv == "" {
-		add("access_token_env", "required (the name of the environment variable that holds the token)")
-	} else if !destination.ValidEnvName(c.AccessTokenEnv) {
-		add("access_token_env", "%q is not an environment variable name (put the token in the environment, not in the file)", c.AccessTokenEnv)
-	}
-	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		add("endpoint", "must be an http(s) URL, not %q", c.Endpoint)
+	if err := httpapi.Check(c.AccessTokenEnv, c.Endpoint, c.DefaultPhoneRegion); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Delivery.Validate(destination.DeliveryLimits{
 		MaxBatch: MaxBatchSize, MaxEventAge: MaxEventAgeLimit, MaxConcurrency: MaxConcurrency, MaxLinger: MaxLinger,
 	}); err != nil {
 		errs = append(errs, err)
-	}
-	if c.DefaultPhoneRegion != "" && !regionRe.MatchString(c.DefaultPhoneRegion) {
-		add("default_phone_region", "must be an upper-case ISO-3166 alpha-2 code such as US, not %q", c.DefaultPhoneRegion)
 	}
 	for _, e := range c.Events {
 		if c.SnapEventName(e) == "" {

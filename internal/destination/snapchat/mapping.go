@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/userdata"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/pii"
 )
@@ -20,23 +21,13 @@ type ServerEvent struct {
 	CustomData     *CustomData `json:"custom_data,omitempty"`
 }
 
-// UserData holds the matching keys: lists of SHA-256 hex digests, and the
+// UserData holds the matching keys: the hashed lists (em, ph, …), and the
 // raw IP address, user agent and ScCid click id.
 type UserData struct {
-	Em              []string `json:"em,omitempty"`
-	Ph              []string `json:"ph,omitempty"`
-	Fn              []string `json:"fn,omitempty"`
-	Ln              []string `json:"ln,omitempty"`
-	Ge              []string `json:"ge,omitempty"`
-	Db              []string `json:"db,omitempty"`
-	Ct              []string `json:"ct,omitempty"`
-	St              []string `json:"st,omitempty"`
-	Zp              []string `json:"zp,omitempty"`
-	Country         []string `json:"country,omitempty"`
-	ExternalID      []string `json:"external_id,omitempty"`
-	ClientIPAddress string   `json:"client_ip_address,omitempty"`
-	ClientUserAgent string   `json:"client_user_agent,omitempty"`
-	ScClickID       string   `json:"sc_click_id,omitempty"`
+	userdata.Hashed
+	ClientIPAddress string `json:"client_ip_address,omitempty"`
+	ClientUserAgent string `json:"client_user_agent,omitempty"`
+	ScClickID       string `json:"sc_click_id,omitempty"`
 }
 
 // CustomData holds the business facts.
@@ -81,45 +72,14 @@ func (c Config) Map(ev *event.Event) (ServerEvent, []string, error) {
 			return ServerEvent{}, nil, &destination.PermanentError{Reason: "missing_required_field", Detail: "web events need event_source_url"}
 		}
 	}
-	var warnings []string
-	region := c.DefaultPhoneRegion
-	if a := ev.User.Address; a != nil && len(a.Country) == 2 {
-		region = strings.ToUpper(a.Country)
-	}
-	hash := func(f pii.Field, raw string) []string {
-		if raw == "" {
-			return nil
-		}
-		_, h, err := pii.Hash(pii.Snapchat, f, raw, pii.Options{DefaultRegion: region})
-		if err != nil {
-			warnings = append(warnings, err.Error())
-			return nil
-		}
-		return []string{h}
-	}
-	u, ud := ev.User, &se.UserData
-	ud.Em = hash(pii.Email, u.Email)
-	ud.Ph = hash(pii.Phone, u.Phone)
-	ud.Fn = hash(pii.FirstName, u.FirstName)
-	ud.Ln = hash(pii.LastName, u.LastName)
-	ud.Ge = hash(pii.Gender, u.Gender)
-	ud.Db = hash(pii.DateOfBirth, u.DateOfBirth)
-	if a := u.Address; a != nil {
-		ud.Ct = hash(pii.City, a.City)
-		ud.St = hash(pii.State, a.State)
-		ud.Zp = hash(pii.Zip, a.Zip)
-		ud.Country = hash(pii.Country, a.Country)
-	}
-	extID := u.ExternalID
-	if extID == "" {
-		extID = u.UserID
-	}
-	ud.ExternalID = hash(pii.ExternalID, extID)
+	h := userdata.NewHasher(pii.Snapchat, ev, c.DefaultPhoneRegion)
+	ud := &se.UserData
+	ud.Hashed = h.Build(ev.User)
 	ud.ClientIPAddress = ev.Context.IP
 	ud.ClientUserAgent = ev.Context.UserAgent
 	ud.ScClickID = ev.Context.ClickIDs.ScCid
 	if len(ud.Em) == 0 && len(ud.Ph) == 0 && len(ud.ExternalID) == 0 && ud.ScClickID == "" && (ud.ClientIPAddress == "" || ud.ClientUserAgent == "") {
-		return ServerEvent{}, warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "Snap needs an email, phone, external id, ScCid, or both IP address and user agent"}
+		return ServerEvent{}, h.Warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "Snap needs an email, phone, external id, ScCid, or both IP address and user agent"}
 	}
 	p := ev.Properties
 	if p.Value != nil || p.Currency != "" || p.OrderID != "" || len(p.Contents) > 0 {
@@ -131,29 +91,17 @@ func (c Config) Map(ev *event.Event) (ServerEvent, []string, error) {
 		se.CustomData = cd
 	}
 	if name == "PURCHASE" && (se.CustomData == nil || se.CustomData.Currency == "" || se.CustomData.Value == nil) {
-		return ServerEvent{}, warnings, &destination.PermanentError{Reason: "missing_required_field", Detail: "Snap requires value and currency on PURCHASE"}
+		return ServerEvent{}, h.Warnings, &destination.PermanentError{Reason: "missing_required_field", Detail: "Snap requires value and currency on PURCHASE"}
 	}
-	return se, warnings, nil
+	return se, h.Warnings, nil
 }
 
 // MatchKeys lists the identifier kinds present in ud.
 func MatchKeys(ud *UserData) []string {
-	var keys []string
-	for _, k := range [...]struct {
-		name    string
-		present bool
-	}{
-		{"em", len(ud.Em) > 0}, {"ph", len(ud.Ph) > 0}, {"fn", len(ud.Fn) > 0}, {"ln", len(ud.Ln) > 0},
-		{"ge", len(ud.Ge) > 0}, {"db", len(ud.Db) > 0}, {"ct", len(ud.Ct) > 0}, {"st", len(ud.St) > 0},
-		{"zp", len(ud.Zp) > 0}, {"country", len(ud.Country) > 0}, {"external_id", len(ud.ExternalID) > 0},
-		{"client_ip_address", ud.ClientIPAddress != ""}, {"client_user_agent", ud.ClientUserAgent != ""},
-		{"sc_click_id", ud.ScClickID != ""},
-	} {
-		if k.present {
-			keys = append(keys, k.name)
-		}
-	}
-	return keys
+	keys := ud.Keys()
+	keys = userdata.Present(keys, "client_ip_address", ud.ClientIPAddress)
+	keys = userdata.Present(keys, "client_user_agent", ud.ClientUserAgent)
+	return userdata.Present(keys, "sc_click_id", ud.ScClickID)
 }
 
 // Prepare maps and encodes one event; the preview command uses it without
@@ -168,12 +116,4 @@ func (c Config) Prepare(ev *event.Event) (destination.Prepared, error) {
 		return destination.Prepared{}, &destination.PermanentError{Reason: "encoding_failed", Detail: err.Error()}
 	}
 	return destination.Prepared{Event: ev, Payload: b, MatchKeys: MatchKeys(&se.UserData)}, nil
-}
-
-// Body renders the request body for a batch, exactly as Send posts it.
-func Body(batch []destination.Prepared) []byte {
-	b := make([]byte, 0, destination.PayloadBytes(batch)+16)
-	b = append(b, `{"data":`...)
-	b = destination.AppendPayloads(b, batch)
-	return append(b, '}')
 }

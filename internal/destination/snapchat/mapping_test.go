@@ -1,7 +1,6 @@
 package snapchat
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"slices"
@@ -32,26 +31,14 @@ func loadEvent(t testing.TB, path string) *event.Event {
 	return &ev
 }
 
-// TestGoldenPayload compares the mapping of a full web purchase with a
-// hand-written event whose hashes were computed with sha256sum; the phone
-// is Snap's documented example, "+44 844 412 4653" → 448444124653.
-func TestGoldenPayload(t *testing.T) {
+// TestMatchKeys: the golden event (whose payload TestConformance compares
+// with testdata/web_purchase.golden.json, hashes computed with sha256sum)
+// reports every identifier kind it carries, and no values.
+func TestMatchKeys(t *testing.T) {
 	t.Parallel()
 	p, err := testConfig().Prepare(loadEvent(t, "testdata/web_purchase.event.json"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	want, err := os.ReadFile("testdata/web_purchase.golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got, exp any
-	_ = json.Unmarshal(p.Payload, &got)
-	_ = json.Unmarshal(want, &exp)
-	gb, _ := json.MarshalIndent(got, "", "  ")
-	eb, _ := json.MarshalIndent(exp, "", "  ")
-	if !bytes.Equal(gb, eb) {
-		t.Errorf("payload differs from golden:\n got: %s\nwant: %s", gb, eb)
 	}
 	wantKeys := []string{"em", "ph", "fn", "ln", "ct", "st", "zp", "country", "external_id", "client_ip_address", "client_user_agent", "sc_click_id"}
 	if !slices.Equal(p.MatchKeys, wantKeys) {

@@ -26,9 +26,9 @@ func (c *Config) Open(getenv func(string) string, hc *http.Client) (destination.
 func (c *Client) Preview(batch []destination.Prepared) (destination.Request, error) {
 	return destination.Request{
 		Method: http.MethodPost,
-		URL:    c.url,
+		URL:    c.conn.URL(),
 		Header: []string{"Authorization: Bearer [$" + c.cfg.AccessTokenEnv + "]", "Content-Type: application/json"},
-		Body:   Body(batch),
+		Body:   destination.DataBody(batch),
 	}, nil
 }
 

@@ -2,11 +2,10 @@ package tiktok
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/httpapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -16,11 +15,8 @@ const HeaderAccessToken = "Access-Token"
 
 // Client sends to one TikTok event source.
 type Client struct {
-	cfg   Config
-	token string
-	url   string
-	http  *http.Client
-	once  sync.Once
+	cfg  Config
+	conn *httpapi.Conn
 }
 
 // New returns a client for cfg. The token comes from the environment by the
@@ -30,14 +26,12 @@ func New(cfg Config, token string, httpClient *http.Client) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if token == "" {
-		return nil, fmt.Errorf("access_token_env: environment variable %s is empty", cfg.AccessTokenEnv)
-	}
-	if httpClient == nil {
-		httpClient = destination.NewHTTPClient(cfg.Timeout, cfg.Concurrency)
-	}
 	u := cfg.Endpoint + "/open_api/" + cfg.APIVersion + "/event/track/"
-	return &Client{cfg: cfg, token: token, url: u, http: httpClient}, nil
+	conn, err := httpapi.NewConn(u, cfg.AccessTokenEnv, token, cfg.Timeout, cfg.Concurrency, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{cfg: cfg, conn: conn}, nil
 }
 
 // Name implements destination.Destination.
@@ -54,11 +48,9 @@ func (c *Client) Prepare(ev *event.Event) (destination.Prepared, error) { return
 
 // Send implements destination.Destination: one POST for the whole batch.
 func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]destination.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
 	h := http.Header{}
-	h.Set(HeaderAccessToken, c.token)
-	a, err := destination.PostJSON(ctx, c.http, c.url, h, c.cfg.Body(batch), c.token)
+	h.Set(HeaderAccessToken, c.conn.Token())
+	a, err := c.conn.Post(ctx, h, c.cfg.Body(batch))
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +58,4 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 }
 
 // Close implements destination.Destination.
-func (c *Client) Close() error {
-	c.once.Do(c.http.CloseIdleConnections)
-	return nil
-}
+func (c *Client) Close() error { return c.conn.Close() }

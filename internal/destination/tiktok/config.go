@@ -33,12 +33,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"regexp"
 	"slices"
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/httpapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -104,10 +104,7 @@ var DefaultEventNames = map[string]string{
 	event.NameClosedDeal:    "ClosedDeal",
 }
 
-var (
-	apiVersionRe = regexp.MustCompile(`^v\d+\.\d+$`)
-	regionRe     = regexp.MustCompile(`^[A-Z]{2}$`)
-)
+var apiVersionRe = regexp.MustCompile(`^v\d+\.\d+$`)
 
 // ApplyDefaults fills unset fields.
 func (c *Config) ApplyDefaults() {
@@ -142,24 +139,16 @@ func (c Config) Validate() error {
 	if c.EventSourceID == "" {
 		add("event_source_id", "required (the pixel code, app id or offline event set id from Events Manager)")
 	}
-	if c.AccessTokenEnv == "" {
-		add("access_token_env", "required (the name of the environment variable that holds the token)")
-	} else if !destination.ValidEnvName(c.AccessTokenEnv) {
-		add("access_token_env", "%q is not an environment variable name (put the token in the environment, not in the file)", c.AccessTokenEnv)
+	if err := httpapi.Check(c.AccessTokenEnv, c.Endpoint, c.DefaultPhoneRegion); err != nil {
+		errs = append(errs, err)
 	}
 	if !apiVersionRe.MatchString(c.APIVersion) {
 		add("api_version", "must look like v1.3, not %q", c.APIVersion)
-	}
-	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		add("endpoint", "must be an http(s) URL, not %q", c.Endpoint)
 	}
 	if err := c.Delivery.Validate(destination.DeliveryLimits{
 		MaxBatch: MaxBatchSize, MaxEventAge: MaxEventAgeLimit, MaxConcurrency: MaxConcurrency, MaxLinger: MaxLinger,
 	}); err != nil {
 		errs = append(errs, err)
-	}
-	if c.DefaultPhoneRegion != "" && !regionRe.MatchString(c.DefaultPhoneRegion) {
-		add("default_phone_region", "must be an upper-case ISO-3166 alpha-2 code such as US, not %q", c.DefaultPhoneRegion)
 	}
 	for _, e := range c.Events {
 		if c.TikTokEventName(e) == "" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/userdata"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/pii"
 )
@@ -62,42 +63,23 @@ func (c Config) Map(ev *event.Event) (Item, []string, error) {
 		return Item{}, nil, &destination.PermanentError{Reason: "event_not_mapped", Detail: "event name " + ev.EventName + " is not configured for tiktok"}
 	}
 	it := Item{Event: name, EventTime: ev.EventTime.Unix(), EventID: ev.EventID}
-	var warnings []string
-	region := c.DefaultPhoneRegion
-	if a := ev.User.Address; a != nil && len(a.Country) == 2 {
-		region = strings.ToUpper(a.Country)
-	}
-	hash := func(f pii.Field, raw string) string {
-		if raw == "" {
-			return ""
-		}
-		_, h, err := pii.Hash(pii.TikTok, f, raw, pii.Options{DefaultRegion: region})
-		if err != nil {
-			warnings = append(warnings, err.Error())
-			return ""
-		}
-		return h
-	}
+	h := userdata.NewHasher(pii.TikTok, ev, c.DefaultPhoneRegion)
 	u := &it.User
-	u.Email = hash(pii.Email, ev.User.Email)
-	u.Phone = hash(pii.Phone, ev.User.Phone)
-	extID := ev.User.ExternalID
-	if extID == "" {
-		extID = ev.User.UserID
-	}
-	u.ExternalID = hash(pii.ExternalID, extID)
+	u.Email = h.One(pii.Email, ev.User.Email)
+	u.Phone = h.One(pii.Phone, ev.User.Phone)
+	u.ExternalID = h.One(pii.ExternalID, userdata.ExternalID(ev.User))
 	u.Ttclid = ev.Context.ClickIDs.Ttclid
 	u.Ttp = ev.Context.Cookies.Ttp
 	u.IP = ev.Context.IP
 	u.UserAgent = ev.Context.UserAgent
 	if u.Email == "" && u.Phone == "" && u.ExternalID == "" && u.Ttclid == "" && u.Ttp == "" && u.IP == "" {
-		return Item{}, warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "the event carries no identifier TikTok can match on (email, phone, external_id, ttclid, ttp or ip)"}
+		return Item{}, h.Warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "the event carries no identifier TikTok can match on (email, phone, external_id, ttclid, ttp or ip)"}
 	}
 	if ev.Source == event.SourceWeb && ev.Context.PageURL != "" {
 		it.Page = &Page{URL: ev.Context.PageURL, Referrer: ev.Context.Referrer}
 	}
 	it.Properties = properties(ev.Properties)
-	return it, warnings, nil
+	return it, h.Warnings, nil
 }
 
 func properties(p event.Properties) *Properties {
@@ -117,16 +99,11 @@ func properties(p event.Properties) *Properties {
 // MatchKeys lists the identifier kinds present in u.
 func MatchKeys(u *User) []string {
 	var keys []string
-	for _, k := range [...]struct {
-		name string
-		v    string
-	}{
+	for _, k := range [...][2]string{
 		{"email", u.Email}, {"phone", u.Phone}, {"external_id", u.ExternalID}, {"ttclid", u.Ttclid},
 		{"ttp", u.Ttp}, {"ip", u.IP}, {"user_agent", u.UserAgent},
 	} {
-		if k.v != "" {
-			keys = append(keys, k.name)
-		}
+		keys = userdata.Present(keys, k[0], k[1])
 	}
 	return keys
 }

@@ -1,7 +1,6 @@
 package tiktok
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"slices"
@@ -31,26 +30,14 @@ func loadEvent(t testing.TB, path string) *event.Event {
 	return &ev
 }
 
-// TestGoldenPayload compares the mapping of a full web purchase with a
-// hand-written item whose hashes were computed with sha256sum from TikTok's
-// rules (phone as E.164 with '+': printf %s +16505551212 | sha256sum).
-func TestGoldenPayload(t *testing.T) {
+// TestMatchKeys: the golden event (whose payload TestConformance compares
+// with testdata/web_purchase.golden.json, hashes computed with sha256sum)
+// reports every identifier kind it carries, and no values.
+func TestMatchKeys(t *testing.T) {
 	t.Parallel()
 	p, err := testConfig().Prepare(loadEvent(t, "testdata/web_purchase.event.json"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	want, err := os.ReadFile("testdata/web_purchase.golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got, exp any
-	_ = json.Unmarshal(p.Payload, &got)
-	_ = json.Unmarshal(want, &exp)
-	gb, _ := json.MarshalIndent(got, "", "  ")
-	eb, _ := json.MarshalIndent(exp, "", "  ")
-	if !bytes.Equal(gb, eb) {
-		t.Errorf("payload differs from golden:\n got: %s\nwant: %s", gb, eb)
 	}
 	if want := []string{"email", "phone", "external_id", "ttclid", "ttp", "ip", "user_agent"}; !slices.Equal(p.MatchKeys, want) {
 		t.Errorf("match keys = %v, want %v", p.MatchKeys, want)

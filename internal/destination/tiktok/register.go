@@ -26,7 +26,7 @@ func (c *Config) Open(getenv func(string) string, hc *http.Client) (destination.
 func (c *Client) Preview(batch []destination.Prepared) (destination.Request, error) {
 	return destination.Request{
 		Method: http.MethodPost,
-		URL:    c.url,
+		URL:    c.conn.URL(),
 		Header: []string{HeaderAccessToken + ": [$" + c.cfg.AccessTokenEnv + "]", "Content-Type: application/json"},
 		Body:   c.cfg.Body(batch),
 	}, nil
