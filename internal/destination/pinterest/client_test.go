@@ -2,30 +2,19 @@ package pinterest
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
 )
 
 func prepared(t *testing.T, c Config, ids ...string) []destination.Prepared {
 	t.Helper()
-	var out []destination.Prepared
-	for _, id := range ids {
-		ev := loadEvent(t, "testdata/web_purchase.event.json")
-		ev.EventID = id
-		ev.EventTime = time.Now().Add(-time.Hour)
-		p, err := c.Prepare(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
-	}
-	return out
+	return platformtest.Prepared(t, c.Prepare, "testdata/web_purchase.event.json", ids...)
 }
 
 // TestSendAgainstSandbox: real requests through the sandbox, which checks
@@ -120,23 +109,9 @@ func TestSendAgainstSandbox(t *testing.T) {
 // token.
 func TestSendNeverLeaksToken(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	c := testConfig()
-	c.Endpoint = "http://" + addr
-	const token = "pina_very-secret-token"
-	cl, err := New(c, token, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	_, err = cl.Send(context.Background(), []destination.Prepared{{Payload: []byte(`{}`)}})
-	re, ok := destination.AsRetryable(err)
-	if !ok || strings.Contains(re.Error(), token) {
-		t.Fatalf("err = %v, want a retryable error without the token", err)
-	}
+	platformtest.TokenNeverLeaks(t, "pinterest-very-secret-token", func(endpoint, token string) (destination.Destination, error) {
+		c := testConfig()
+		c.Endpoint = endpoint
+		return New(c, token, nil)
+	})
 }

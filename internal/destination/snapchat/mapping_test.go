@@ -1,14 +1,13 @@
 package snapchat
 
 import (
-	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
@@ -18,18 +17,7 @@ func testConfig() Config {
 	return c
 }
 
-func loadEvent(t testing.TB, path string) *event.Event {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return &ev
-}
+func loadEvent(t testing.TB, path string) *event.Event { return platformtest.LoadEvent(t, path) }
 
 // TestMatchKeys: the golden event (whose payload TestConformance compares
 // with testdata/web_purchase.golden.json, hashes computed with sha256sum)
