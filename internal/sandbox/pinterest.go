@@ -43,12 +43,12 @@ type pinterestAPI struct {
 	clock  func() time.Time
 	tokens map[string]string // ad account → token; empty: any
 	logger *slog.Logger
-	rec    *PinterestRecorder
+	rec    *EventRecorder[PinterestEvent]
 }
 
 func newPinterestAPI(clock func() time.Time, tokens map[string]string, logger *slog.Logger, maxRecorded int) *pinterestAPI {
 	return &pinterestAPI{clock: clock, tokens: tokens, logger: logger.With("platform", pinterestName),
-		rec: &PinterestRecorder{log: newEventLog[PinterestEvent](maxRecorded)}}
+		rec: newEventRecorder[PinterestEvent](maxRecorded)}
 }
 
 func (p *pinterestAPI) name() string { return pinterestName }
@@ -77,15 +77,7 @@ func (p *pinterestAPI) counters() *requestCounters { return &p.rec.log.requestCo
 func (p *pinterestAPI) stats() any { return p.rec.Stats() }
 
 func (p *pinterestAPI) events(limit int, eventID string) any {
-	var match func(*PinterestEvent) bool
-	if eventID != "" {
-		match = func(e *PinterestEvent) bool { return e.EventID == eventID }
-	}
-	evs := p.rec.log.last(limit, match)
-	return struct {
-		Count  int              `json:"count"`
-		Events []PinterestEvent `json:"events"`
-	}{len(evs), evs}
+	return p.rec.recent(limit, eventID, func(e *PinterestEvent) string { return e.EventID })
 }
 
 func (p *pinterestAPI) reset() { p.rec.Reset() }

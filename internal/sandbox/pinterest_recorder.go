@@ -15,20 +15,6 @@ type PinterestEvent struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
-// PinterestRecorder holds the events the Pinterest emulator accepted and
-// its counters; requests with ?test=true are validated but not recorded. It
-// is safe for concurrent use.
-type PinterestRecorder struct {
-	log *eventLog[PinterestEvent]
-}
-
-// Events returns the stored accepted events in arrival order.
-func (r *PinterestRecorder) Events() []PinterestEvent { return r.log.all() }
-
-// Stats returns the counters. Rejected counts requests with at least one
-// refused event; Duplicates counts events whose (ad account, event_id,
-// event_name) was seen before.
-func (r *PinterestRecorder) Stats() PlatformStats { return platformStats(r.log.counts()) }
-
-// Reset forgets every stored event, dedupe key and counter.
-func (r *PinterestRecorder) Reset() { r.log.reset() }
+// PinterestRecorder holds the events the Pinterest emulator accepted; its Stats count
+// as Duplicates the events whose (ad account, event_id, event_name) was seen before.
+type PinterestRecorder = EventRecorder[PinterestEvent]

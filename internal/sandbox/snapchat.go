@@ -33,12 +33,12 @@ type snapchatAPI struct {
 	clock  func() time.Time
 	tokens map[string]string // pixel id → token; empty: any
 	logger *slog.Logger
-	rec    *SnapchatRecorder
+	rec    *EventRecorder[SnapchatEvent]
 }
 
 func newSnapchatAPI(clock func() time.Time, tokens map[string]string, logger *slog.Logger, maxRecorded int) *snapchatAPI {
 	return &snapchatAPI{clock: clock, tokens: tokens, logger: logger.With("platform", snapchatName),
-		rec: &SnapchatRecorder{log: newEventLog[SnapchatEvent](maxRecorded)}}
+		rec: newEventRecorder[SnapchatEvent](maxRecorded)}
 }
 
 func (s *snapchatAPI) name() string { return snapchatName }
@@ -59,15 +59,7 @@ func (s *snapchatAPI) counters() *requestCounters { return &s.rec.log.requestCou
 func (s *snapchatAPI) stats() any { return s.rec.Stats() }
 
 func (s *snapchatAPI) events(limit int, eventID string) any {
-	var match func(*SnapchatEvent) bool
-	if eventID != "" {
-		match = func(e *SnapchatEvent) bool { return e.EventID == eventID }
-	}
-	evs := s.rec.log.last(limit, match)
-	return struct {
-		Count  int             `json:"count"`
-		Events []SnapchatEvent `json:"events"`
-	}{len(evs), evs}
+	return s.rec.recent(limit, eventID, func(e *SnapchatEvent) string { return e.EventID })
 }
 
 func (s *snapchatAPI) reset() { s.rec.Reset() }

@@ -15,19 +15,6 @@ type SnapchatEvent struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
-// SnapchatRecorder holds the events the Snapchat emulator accepted and its
-// counters; the validate endpoint records nothing. It is safe for
-// concurrent use.
-type SnapchatRecorder struct {
-	log *eventLog[SnapchatEvent]
-}
-
-// Events returns the stored accepted events in arrival order.
-func (r *SnapchatRecorder) Events() []SnapchatEvent { return r.log.all() }
-
-// Stats returns the counters. Duplicates counts events whose (pixel,
-// event_id, event_name) was seen before.
-func (r *SnapchatRecorder) Stats() PlatformStats { return platformStats(r.log.counts()) }
-
-// Reset forgets every stored event, dedupe key and counter.
-func (r *SnapchatRecorder) Reset() { r.log.reset() }
+// SnapchatRecorder holds the events the Snapchat emulator accepted; its Stats count
+// as Duplicates the events whose (pixel, event_id, event_name) was seen before.
+type SnapchatRecorder = EventRecorder[SnapchatEvent]

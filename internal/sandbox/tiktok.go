@@ -41,12 +41,12 @@ type tiktokAPI struct {
 	clock  func() time.Time
 	tokens map[string]string // event_source_id → token; empty: any
 	logger *slog.Logger
-	rec    *TikTokRecorder
+	rec    *EventRecorder[TikTokEvent]
 }
 
 func newTikTokAPI(clock func() time.Time, tokens map[string]string, logger *slog.Logger, maxRecorded int) *tiktokAPI {
 	return &tiktokAPI{clock: clock, tokens: tokens, logger: logger.With("platform", tiktokName),
-		rec: &TikTokRecorder{log: newEventLog[TikTokEvent](maxRecorded)}}
+		rec: newEventRecorder[TikTokEvent](maxRecorded)}
 }
 
 func (t *tiktokAPI) name() string { return tiktokName }
@@ -75,15 +75,7 @@ func (t *tiktokAPI) counters() *requestCounters { return &t.rec.log.requestCount
 func (t *tiktokAPI) stats() any { return t.rec.Stats() }
 
 func (t *tiktokAPI) events(limit int, eventID string) any {
-	var match func(*TikTokEvent) bool
-	if eventID != "" {
-		match = func(e *TikTokEvent) bool { return e.EventID == eventID }
-	}
-	evs := t.rec.log.last(limit, match)
-	return struct {
-		Count  int           `json:"count"`
-		Events []TikTokEvent `json:"events"`
-	}{len(evs), evs}
+	return t.rec.recent(limit, eventID, func(e *TikTokEvent) string { return e.EventID })
 }
 
 func (t *tiktokAPI) reset() { t.rec.Reset() }

@@ -16,19 +16,6 @@ type TikTokEvent struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
-// TikTokRecorder holds the events the TikTok emulator accepted and its
-// counters. It is safe for concurrent use.
-type TikTokRecorder struct {
-	log *eventLog[TikTokEvent]
-}
-
-// Events returns the stored accepted events in arrival order.
-func (r *TikTokRecorder) Events() []TikTokEvent { return r.log.all() }
-
-// Stats returns the counters. Rejected counts requests with at least one
-// refused event; Duplicates counts events whose (event_source_id, event,
-// event_id) was seen before, which TikTok would drop.
-func (r *TikTokRecorder) Stats() PlatformStats { return platformStats(r.log.counts()) }
-
-// Reset forgets every stored event, dedupe key and counter.
-func (r *TikTokRecorder) Reset() { r.log.reset() }
+// TikTokRecorder holds the events the TikTok emulator accepted; its Stats count
+// as Duplicates the events whose (event_source_id, event, event_id) was seen before.
+type TikTokRecorder = EventRecorder[TikTokEvent]
