@@ -20,7 +20,6 @@ func (r *EventRecorder[E]) Stats() PlatformStats { return platformStats(r.log.co
 // Reset forgets every stored event, dedupe key and counter.
 func (r *EventRecorder[E]) Reset() { r.log.reset() }
 
-
 // recent is the admin API's view of the last limit events, only those with
 // eventID when it is set.
 func (r *EventRecorder[E]) recent(limit int, eventID string, id func(*E) string) any {
