@@ -71,3 +71,26 @@ func TokenNeverLeaks(t *testing.T, token string, open func(endpoint, token strin
 		t.Fatalf("err = %v, want a retryable error without the token", err)
 	}
 }
+
+// CheckAnswer fails t unless a Send-style answer is well formed: either a
+// *destination.PermanentError or *destination.RetryableError without
+// results, or exactly n results with known statuses.
+func CheckAnswer(t *testing.T, res []destination.Result, err error, n int) {
+	t.Helper()
+	if err != nil {
+		_, perm := destination.AsPermanent(err)
+		_, retry := destination.AsRetryable(err)
+		if res != nil || (!perm && !retry) {
+			t.Fatalf("res %v with err %T %v", res, err, err)
+		}
+		return
+	}
+	if len(res) != n {
+		t.Fatalf("%d results for %d events", len(res), n)
+	}
+	for _, r := range res {
+		if r.Status < destination.Delivered || r.Status > destination.Retry {
+			t.Fatalf("result %+v has no known status", r)
+		}
+	}
+}
