@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -139,8 +140,15 @@ func (a *App) Topics() []kafkax.TopicSpec {
 		{Name: a.topics.DLQ(), Partitions: p},
 		{Name: a.topics.Outcomes(), Partitions: p},
 	}
+	// A retry record lives at most its tier's delay before it is consumed
+	// (or requeued as a new record); a week more covers a long outage of the
+	// pipeline itself.
 	for _, r := range a.routes {
 		specs = append(specs, kafkax.TopicSpec{Name: a.topics.Out(r.Destination), Partitions: p})
+		for i, t := range deliver.RetryTopics(a.topics, r.Destination, a.cfg.Deliver.RetryTiers) {
+			ms := strconv.FormatInt((a.cfg.Deliver.RetryTiers[i] + 7*24*time.Hour).Milliseconds(), 10)
+			specs = append(specs, kafkax.TopicSpec{Name: t, Partitions: p, Configs: map[string]*string{"retention.ms": &ms}})
+		}
 	}
 	return specs
 }
@@ -190,7 +198,10 @@ func (a *App) Run(ctx context.Context) error {
 		a.breakers[d.Name()] = st.Breaker
 		a.mu.Unlock()
 		poll := d.Limits().MaxBatch * cfg.Concurrency
-		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, dc.Linger(), st.Handle, st.Gate)
+		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, dc.Linger(), st.Handle, st.Gate())
+		// The retry tiers have a group of their own, so waiting retries
+		// never hold up fresh traffic, and share the breaker.
+		run(StageDeliver+"-"+d.Name()+"-retry", k.GroupPrefix+"-deliver-"+d.Name()+"-retry", st.RetryTopics(), kgo.NewOffset().AtStart(), poll, 0, st.Handle, st.Gate())
 	}
 	a.log.Info("pipeline running", "stages", a.opts.Stages, "inputs", a.cfg.InputTopics(), "brokers", k.Brokers)
 	wg.Wait()
@@ -205,6 +216,10 @@ func (a *App) deliverConfig(dc config.Destination) deliver.Config {
 		Concurrency:     dc.Concurrency(),
 		Breaker: deliver.BreakerConfig{
 			Failures: a.cfg.Deliver.Breaker.Failures, OpenFor: a.cfg.Deliver.Breaker.OpenFor, MaxOpenFor: a.cfg.Deliver.Breaker.MaxOpenFor,
+		},
+		Tiers: a.cfg.Deliver.RetryTiers,
+		Degraded: deliver.DegradedConfig{
+			Dir: a.cfg.Deliver.Degraded.DegradedDir(), Margin: a.cfg.Deliver.Degraded.Margin, Every: a.cfg.Deliver.Degraded.Every,
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -50,6 +51,7 @@ type Stack struct {
 	wg      sync.WaitGroup
 	pipeErr chan error
 	closers []func()
+	appOpts app.Options
 }
 
 // Start starts the stack; Close stops it.
@@ -80,6 +82,16 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	s.SandboxURL = url
 
 	s.Config = Config(s.Broker.Addr, s.SandboxURL)
+	// Offline-upload files of the degraded path go next to the broker's
+	// data, or to a folder of this run's own.
+	exports := o.DataDir
+	if exports == "" {
+		if exports, err = os.MkdirTemp("", "signalpipe-demo-"); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() { _ = os.RemoveAll(exports) })
+	}
+	s.Config.Deliver.Degraded.Dir = filepath.Join(exports, "exports")
 	if o.Tune != nil {
 		o.Tune(&s.Config)
 		s.Config.ApplyDefaults() // for anything Tune added
@@ -87,7 +99,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	pipe, err := app.New(s.Config, app.Options{Logger: o.Logger, Clock: o.Clock, Getenv: func(k string) string {
+	s.appOpts = app.Options{Logger: o.Logger, Clock: o.Clock, Getenv: func(k string) string {
 		switch k {
 		case tokenEnv:
 			return demoToken
@@ -95,7 +107,8 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return webhookSecret
 		}
 		return os.Getenv(k)
-	}})
+	}}
+	pipe, err := app.New(s.Config, s.appOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +142,33 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	}
 	s.closers = append(s.closers, s.Producer.Close)
 	return s, nil
+}
+
+// AddInstance starts another replica of the pipeline, as a second pod
+// would run: the same config with its own instance id, so it joins the same
+// consumer groups. stop shuts it down (letting its batches finish) and
+// returns what its Run returned.
+func (s *Stack) AddInstance(ctx context.Context, id string) (stop func() error, err error) {
+	cfg := s.Config
+	cfg.Kafka.InstanceID = id
+	pipe, err := app.New(cfg, s.appOpts)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- pipe.Run(pctx) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			runErr = <-done
+		})
+		return runErr
+	}
+	s.closers = append(s.closers, func() { _ = stop() })
+	return stop, nil
 }
 
 // Err delivers the pipeline's error if it stops by itself.

@@ -1,6 +1,10 @@
 package destination
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/signalpipe/signalpipe/internal/event"
+)
 
 // Config is what every platform's configuration block provides, so that the
 // config loader, the app and the CLI treat all platforms alike and a new
@@ -37,4 +41,18 @@ type Request struct {
 // would become without sending it.
 type Previewer interface {
 	Preview(batch []Prepared) (Request, error)
+}
+
+// Exporter is implemented by destinations whose platform takes an
+// offline-upload file. While the platform is down, the deliver stage's
+// degraded path writes events that near the platform's age limit to such a
+// file instead of letting them expire; destinations without one get a
+// generic CSV. Rows carry identifiers only as the platform's hashes.
+type Exporter interface {
+	// ExportFormat names the format, e.g. "meta-offline-events".
+	ExportFormat() string
+	// ExportHeader is the file's first row.
+	ExportHeader() []string
+	// ExportRow is one event's row; its error is a *PermanentError.
+	ExportRow(ev *event.Event) ([]string, error)
 }
