@@ -177,6 +177,11 @@ func checkPinterestEvent(raw any, now time.Time) (PinterestEvent, string) {
 	if ev.EventID, _ = wireString(obj["event_id"]); ev.EventID == "" {
 		return ev, "Missing event_id parameter"
 	}
+	if v, present := obj["opt_out"]; present {
+		if _, isBool := v.(bool); !isBool {
+			return ev, "Invalid opt_out parameter: must be a boolean"
+		}
+	}
 	ud, ok := obj["user_data"].(map[string]any)
 	if !ok {
 		return ev, "Missing user_data parameter"

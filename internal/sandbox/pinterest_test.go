@@ -133,6 +133,7 @@ func TestPinterestPartialFailure(t *testing.T) {
 		{"unknown action source", func(ev map[string]any) { ev["action_source"] = "website" }, "action_source"},
 		{"too old", func(ev map[string]any) { ev["event_time"] = testNow.Add(-8 * 24 * time.Hour).Unix() }, "Given timestamp is in the past"},
 		{"milliseconds", func(ev map[string]any) { ev["event_time"] = testNow.UnixMilli() }, "in the future"},
+		{"opt_out as string", func(ev map[string]any) { ev["opt_out"] = "true" }, "opt_out"},
 		{"value as number", func(ev map[string]any) { ev["custom_data"] = map[string]any{"value": 142.52} }, "custom_data.value"},
 	}
 	for _, tt := range tests {

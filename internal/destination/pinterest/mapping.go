@@ -18,6 +18,7 @@ type ConversionEvent struct {
 	EventTime      int64       `json:"event_time"`
 	EventID        string      `json:"event_id"`
 	EventSourceURL string      `json:"event_source_url,omitempty"`
+	OptOut         bool        `json:"opt_out,omitempty"`
 	UserData       UserData    `json:"user_data"`
 	CustomData     *CustomData `json:"custom_data,omitempty"`
 }
@@ -74,6 +75,8 @@ func (c Config) Map(ev *event.Event) (ConversionEvent, []string, error) {
 	if ev.Source == event.SourceWeb {
 		ce.EventSourceURL = ev.Context.PageURL
 	}
+	// Pinterest's opt_out marks a user who declined ads personalization.
+	ce.OptOut = ev.Consent != nil && ev.Consent.AdPersonalization == event.ConsentDenied
 	h := userdata.NewHasher(pii.Pinterest, ev, c.DefaultPhoneRegion)
 	ud := &ce.UserData
 	ud.Hashed = h.Build(ev.User)

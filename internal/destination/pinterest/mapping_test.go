@@ -96,6 +96,20 @@ func TestMapping(t *testing.T) {
 				t.Errorf("em = %v (must not be hashed twice)", ce.UserData.Em)
 			}
 		}},
+		{"denied ads personalization is opt_out", func(e *event.Event) {
+			e.Consent = &event.Consent{AdPersonalization: event.ConsentDenied}
+		}, func(t *testing.T, ce ConversionEvent, err error) {
+			if err != nil || !ce.OptOut {
+				t.Errorf("opt_out = %v, err %v", ce.OptOut, err)
+			}
+		}},
+		{"granted or unknown consent is not opt_out", func(e *event.Event) {
+			e.Consent = &event.Consent{AdPersonalization: event.ConsentGranted, AdUserData: event.ConsentDenied}
+		}, func(t *testing.T, ce ConversionEvent, err error) {
+			if err != nil || ce.OptOut {
+				t.Errorf("opt_out = %v, err %v", ce.OptOut, err)
+			}
+		}},
 		{"value as a decimal string", func(e *event.Event) {
 			v := 10.5
 			e.Properties = event.Properties{Value: &v, Currency: "eur"}
