@@ -165,11 +165,17 @@ func checkSnapchatEvent(raw any, now time.Time) (SnapchatEvent, string) {
 	if ip != "" && !wireIP(ip) && !isLowerSHA256Hex([]byte(ip)) {
 		return ev, "user_data.client_ip_address: invalid IP address (raw, or a SHA-256 digest)"
 	}
-	if click, _ := wireString(ud["sc_click_id"]); click != "" {
-		ids++
+	for _, k := range []string{"sc_click_id", "sc_cookie1"} {
+		v, _ := wireString(ud[k])
+		if looksHashed(v) {
+			return ev, "user_data." + k + ": must not be hashed"
+		}
+		if v != "" {
+			ids++
+		}
 	}
 	if ids == 0 && (ip == "" || ua == "") {
-		return ev, "user_data: insufficient PII (send em, ph, external_id, sc_click_id, or client_ip_address with client_user_agent)"
+		return ev, "user_data: insufficient PII (send em, ph, external_id, sc_click_id, sc_cookie1, or client_ip_address with client_user_agent)"
 	}
 	cd, _ := obj["custom_data"].(map[string]any)
 	if ev.EventName == "PURCHASE" {

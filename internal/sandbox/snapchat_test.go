@@ -105,6 +105,7 @@ func TestSnapchatRejects(t *testing.T) {
 		{"purchase without currency", "tok", func(ev map[string]any) { ev["custom_data"] = map[string]any{"value": 1} }, nil, 400, "need value (price) and currency"},
 		{"unhashed email", "tok", func(ev map[string]any) { ud(ev)["em"] = []string{"john@example.com"} }, nil, 400, "user_data.em: unhashed PII"},
 		{"phone with plus unhashed", "tok", func(ev map[string]any) { ud(ev)["ph"] = "+448444124653" }, nil, 400, "user_data.ph"},
+		{"hashed cookie", "tok", func(ev map[string]any) { ud(ev)["sc_cookie1"] = sha("c") }, nil, 400, "sc_cookie1: must not be hashed"},
 		{"bad ip", "tok", func(ev map[string]any) { ud(ev)["client_ip_address"] = "nowhere" }, nil, 400, "client_ip_address"},
 		{"insufficient pii", "tok", func(ev map[string]any) { ev["user_data"] = map[string]any{"client_user_agent": "UA"} }, nil, 400, "insufficient PII"},
 		{"38 days old", "tok", func(ev map[string]any) { ev["event_time"] = testNow.Add(-38 * 24 * time.Hour).Unix() }, nil, 400, "out of range"},

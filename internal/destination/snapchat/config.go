@@ -22,9 +22,9 @@
 //   - Event names: lead, qualified_lead and closed_deal have no Snap
 //     standard event and go as CUSTOM_EVENT_1..3 (override with
 //     event_names).
-//   - Click id: the ScCid landing-page parameter is sent as
-//     user_data.sc_click_id, unhashed. The _scid cookie (sc_cookie1) is not
-//     sent: the canonical event does not carry it yet.
+//   - Click id and cookie: the ScCid landing-page parameter is sent as
+//     user_data.sc_click_id and the _scid cookie as user_data.sc_cookie1,
+//     both unhashed.
 package snapchat
 
 import (

@@ -22,12 +22,13 @@ type ServerEvent struct {
 }
 
 // UserData holds the matching keys: the hashed lists (em, ph, …), and the
-// raw IP address, user agent and ScCid click id.
+// raw IP address, user agent, ScCid click id and _scid cookie.
 type UserData struct {
 	userdata.Hashed
 	ClientIPAddress string `json:"client_ip_address,omitempty"`
 	ClientUserAgent string `json:"client_user_agent,omitempty"`
 	ScClickID       string `json:"sc_click_id,omitempty"`
+	ScCookie1       string `json:"sc_cookie1,omitempty"`
 }
 
 // CustomData holds the business facts.
@@ -78,8 +79,9 @@ func (c Config) Map(ev *event.Event) (ServerEvent, []string, error) {
 	ud.ClientIPAddress = ev.Context.IP
 	ud.ClientUserAgent = ev.Context.UserAgent
 	ud.ScClickID = ev.Context.ClickIDs.ScCid
-	if len(ud.Em) == 0 && len(ud.Ph) == 0 && len(ud.ExternalID) == 0 && ud.ScClickID == "" && (ud.ClientIPAddress == "" || ud.ClientUserAgent == "") {
-		return ServerEvent{}, h.Warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "Snap needs an email, phone, external id, ScCid, or both IP address and user agent"}
+	ud.ScCookie1 = ev.Context.Cookies.Scid
+	if len(ud.Em) == 0 && len(ud.Ph) == 0 && len(ud.ExternalID) == 0 && ud.ScClickID == "" && ud.ScCookie1 == "" && (ud.ClientIPAddress == "" || ud.ClientUserAgent == "") {
+		return ServerEvent{}, h.Warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "Snap needs an email, phone, external id, ScCid, _scid cookie, or both IP address and user agent"}
 	}
 	p := ev.Properties
 	if p.Value != nil || p.Currency != "" || p.OrderID != "" || len(p.Contents) > 0 {
@@ -101,7 +103,8 @@ func MatchKeys(ud *UserData) []string {
 	keys := ud.Keys()
 	keys = userdata.Present(keys, "client_ip_address", ud.ClientIPAddress)
 	keys = userdata.Present(keys, "client_user_agent", ud.ClientUserAgent)
-	return userdata.Present(keys, "sc_click_id", ud.ScClickID)
+	keys = userdata.Present(keys, "sc_click_id", ud.ScClickID)
+	return userdata.Present(keys, "sc_cookie1", ud.ScCookie1)
 }
 
 // Prepare maps and encodes one event; the preview command uses it without

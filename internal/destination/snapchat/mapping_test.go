@@ -28,7 +28,7 @@ func TestMatchKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantKeys := []string{"em", "ph", "fn", "ln", "ct", "st", "zp", "country", "external_id", "client_ip_address", "client_user_agent", "sc_click_id"}
+	wantKeys := []string{"em", "ph", "fn", "ln", "ct", "st", "zp", "country", "external_id", "client_ip_address", "client_user_agent", "sc_click_id", "sc_cookie1"}
 	if !slices.Equal(p.MatchKeys, wantKeys) {
 		t.Errorf("match keys = %v, want %v", p.MatchKeys, wantKeys)
 	}
@@ -76,6 +76,15 @@ func TestMapping(t *testing.T) {
 		}, func(t *testing.T, _ ServerEvent, err error) {
 			if pe, ok := destination.AsPermanent(err); !ok || pe.Reason != "no_match_keys" {
 				t.Errorf("err = %v", err)
+			}
+		}},
+		{"the _scid cookie alone is enough", func(e *event.Event) {
+			e.User = event.User{}
+			e.Context.IP = ""
+			e.Context.Cookies.Scid = "scid-1"
+		}, func(t *testing.T, se ServerEvent, err error) {
+			if err != nil || se.UserData.ScCookie1 != "scid-1" {
+				t.Errorf("got %+v, err %v", se.UserData, err)
 			}
 		}},
 		{"national phone uses the region, digits only", func(e *event.Event) {
