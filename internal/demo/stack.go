@@ -22,15 +22,22 @@ import (
 // StackOptions configure the embedded environment.
 type StackOptions struct {
 	// Broker is the embedded broker's address ("127.0.0.1:0" picks a port).
-	Broker  string
-	DataDir string
-	Logger  *slog.Logger
+	Broker string
+	// ExternalBroker, when set, is the address of a broker running
+	// elsewhere (another process); no embedded broker is started.
+	ExternalBroker string
+	DataDir        string
+	Logger         *slog.Logger
 	// Clock is the pipeline's and the sandbox's clock; nil is time.Now.
 	Clock func() time.Time
 	// TrackRecords makes the ledger remember every record, for Check.
 	TrackRecords bool
 	// Tune may adjust the pipeline config before it starts.
 	Tune func(*config.Config)
+	// SandboxMaxRecorded bounds the events the sandbox keeps (see
+	// sandbox.Options.MaxRecorded); benchmarks set -1 to measure the
+	// pipeline's memory, not the sandbox's recording.
+	SandboxMaxRecorded int
 }
 
 // Stack is the embedded default running in-process: a Kafka-compatible
@@ -68,12 +75,16 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			s.Close()
 		}
 	}()
-	if s.Broker, err = kafkax.StartEmbedded(o.Broker, o.DataDir, 6, TopicWeb, TopicApp, TopicCRM); err != nil {
-		return nil, err
+	brokerAddr := o.ExternalBroker
+	if brokerAddr == "" {
+		if s.Broker, err = kafkax.StartEmbedded(o.Broker, o.DataDir, 6, TopicWeb, TopicApp, TopicCRM); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, s.Broker.Close)
+		brokerAddr = s.Broker.Addr
 	}
-	s.closers = append(s.closers, s.Broker.Close)
 
-	s.Sandbox = sandbox.New(sandbox.Options{MetaTokens: map[string]string{pixelID: demoToken}, WebhookSecret: webhookSecret, Clock: o.Clock})
+	s.Sandbox = sandbox.New(sandbox.Options{MetaTokens: map[string]string{pixelID: demoToken}, WebhookSecret: webhookSecret, Clock: o.Clock, MaxRecorded: o.SandboxMaxRecorded})
 	url, stop, err := s.Sandbox.Start("127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -81,7 +92,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	s.closers = append(s.closers, stop)
 	s.SandboxURL = url
 
-	s.Config = Config(s.Broker.Addr, s.SandboxURL)
+	s.Config = Config(brokerAddr, s.SandboxURL)
 	// Offline-upload files of the degraded path go next to the broker's
 	// data, or to a folder of this run's own.
 	exports := o.DataDir
