@@ -19,6 +19,9 @@ type ConversionEvent struct {
 	EventID        string      `json:"event_id"`
 	EventSourceURL string      `json:"event_source_url,omitempty"`
 	OptOut         bool        `json:"opt_out,omitempty"`
+	AppID          string      `json:"app_id,omitempty"`
+	AppName        string      `json:"app_name,omitempty"`
+	AppVersion     string      `json:"app_version,omitempty"`
 	UserData       UserData    `json:"user_data"`
 	CustomData     *CustomData `json:"custom_data,omitempty"`
 }
@@ -74,6 +77,9 @@ func (c Config) Map(ev *event.Event) (ConversionEvent, []string, error) {
 	ce := ConversionEvent{EventName: name, ActionSource: c.actionSource(ev.Source), EventTime: ev.EventTime.Unix(), EventID: ev.EventID}
 	if ev.Source == event.SourceWeb {
 		ce.EventSourceURL = ev.Context.PageURL
+	}
+	if a := ev.Context.App; ev.Source == event.SourceApp && a != nil {
+		ce.AppID, ce.AppName, ce.AppVersion = a.Namespace, a.Name, a.Version
 	}
 	// Pinterest's opt_out marks a user who declined ads personalization.
 	ce.OptOut = ev.Consent != nil && ev.Consent.AdPersonalization == event.ConsentDenied

@@ -55,9 +55,12 @@ func TestMapping(t *testing.T) {
 				t.Errorf("got %+v, err %v", ce, err)
 			}
 		}},
-		{"app uses app_action_source", func(e *event.Event) { e.Source = event.SourceApp }, func(t *testing.T, ce ConversionEvent, err error) {
-			if err != nil || ce.ActionSource != "app_android" {
-				t.Errorf("got %q, err %v", ce.ActionSource, err)
+		{"app uses app_action_source and names the app", func(e *event.Event) {
+			e.Source = event.SourceApp
+			e.Context.App = &event.App{Name: "Shop", Version: "4.2.0", Namespace: "com.example.shop"}
+		}, func(t *testing.T, ce ConversionEvent, err error) {
+			if err != nil || ce.ActionSource != "app_android" || ce.AppID != "com.example.shop" || ce.AppName != "Shop" || ce.AppVersion != "4.2.0" || ce.EventSourceURL != "" {
+				t.Errorf("got %+v, err %v", ce, err)
 			}
 		}},
 		{"closed_deal is not mapped by default", func(e *event.Event) { e.EventName = event.NameClosedDeal }, func(t *testing.T, _ ConversionEvent, err error) {
