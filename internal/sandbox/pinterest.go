@@ -217,8 +217,7 @@ func checkPinterestEvent(raw any, now time.Time) (PinterestEvent, string) {
 				return ev, "Invalid custom_data.currency parameter: must be an ISO 4217 code"
 			}
 		}
-		ev.CustomData = cd
 	}
-	ev.UserData = ud
+	ev.Raw = compactEvent(obj)
 	return ev, ""
 }

@@ -190,6 +190,6 @@ func checkSnapchatEvent(raw any, now time.Time) (SnapchatEvent, string) {
 			return ev, "custom_data.value: must be a number"
 		}
 	}
-	ev.UserData, ev.CustomData = ud, cd
+	ev.Raw = compactEvent(obj)
 	return ev, ""
 }

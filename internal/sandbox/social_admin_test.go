@@ -47,3 +47,29 @@ func TestAdminServesNewPlatforms(t *testing.T) {
 		})
 	}
 }
+
+func TestRawEventGet(t *testing.T) {
+	t.Parallel()
+	r := compactEvent(map[string]any{"user": map[string]any{"em": []any{"x"}}, "n": 1})
+	tests := []struct {
+		name string
+		path []string
+		want string
+	}{
+		{"nested list", []string{"user", "em"}, `["x"]`},
+		{"number", []string{"n"}, `1`},
+		{"absent", []string{"user", "ph"}, `null`},
+		{"through a non-object", []string{"n", "x"}, `null`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := string(mustJSON(r.Get(tt.path...))); got != tt.want {
+				t.Errorf("Get(%v) = %s, want %s", tt.path, got, tt.want)
+			}
+		})
+	}
+	if b, _ := RawEvent(nil).MarshalJSON(); string(b) != "null" {
+		t.Errorf("empty RawEvent marshals as %s", b)
+	}
+}

@@ -227,8 +227,7 @@ func checkTikTokEvent(raw any, now time.Time) (TikTokEvent, string) {
 				return ev, "properties.currency: must be an ISO 4217 code"
 			}
 		}
-		ev.Properties = p
 	}
-	ev.User = user
+	ev.Raw = compactEvent(obj)
 	return ev, ""
 }

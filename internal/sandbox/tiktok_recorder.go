@@ -4,14 +4,14 @@ import "time"
 
 // TikTokEvent is one event the TikTok emulator accepted.
 type TikTokEvent struct {
-	EventSource   string         `json:"event_source"`
-	EventSourceID string         `json:"event_source_id"`
-	Event         string         `json:"event"`
-	EventID       string         `json:"event_id,omitempty"`
-	EventTime     int64          `json:"event_time"`
-	TestEventCode string         `json:"test_event_code,omitempty"`
-	User          map[string]any `json:"user"`
-	Properties    map[string]any `json:"properties,omitempty"`
+	EventSource   string `json:"event_source"`
+	EventSourceID string `json:"event_source_id"`
+	Event         string `json:"event"`
+	EventID       string `json:"event_id,omitempty"`
+	EventTime     int64  `json:"event_time"`
+	TestEventCode string `json:"test_event_code,omitempty"`
+	// Raw is the data[] item as sent; Raw.Get("user", "email").
+	Raw RawEvent `json:"raw"`
 	// ReceivedAt is the sandbox clock's time when the request arrived.
 	ReceivedAt time.Time `json:"received_at"`
 }

@@ -48,21 +48,21 @@ func TestGeneratedJourneysReachTikTokSnapchatPinterest(t *testing.T) {
 		"tiktok": func() map[string]string {
 			out := map[string]string{}
 			for _, e := range sb.TikTok().Events() {
-				out[e.EventID], _ = e.User["email"].(string)
+				out[e.EventID], _ = e.Raw.Get("user", "email").(string)
 			}
 			return out
 		},
 		"snapchat": func() map[string]string {
 			out := map[string]string{}
 			for _, e := range sb.Snapchat().Events() {
-				out[e.EventID] = firstOf(e.UserData["em"])
+				out[e.EventID] = firstOf(e.Raw.Get("user_data", "em"))
 			}
 			return out
 		},
 		"pinterest": func() map[string]string {
 			out := map[string]string{}
 			for _, e := range sb.Pinterest().Events() {
-				out[e.EventID] = firstOf(e.UserData["em"])
+				out[e.EventID] = firstOf(e.Raw.Get("user_data", "em"))
 			}
 			return out
 		},

@@ -45,7 +45,7 @@ func TestSendAgainstSandbox(t *testing.T) {
 				}
 				evs := sb.TikTok().Events()
 				if len(evs) != 2 || evs[0].EventID != "a" || evs[0].EventSourceID != "C4PIXEL" || evs[0].TestEventCode != "TEST123" ||
-					evs[0].User["phone"] != "1e231c66011e7a2d867a9cfae267a6aff103cf4913640b6e71a99850fc0ffbc8" {
+					evs[0].Raw.Get("user", "phone") != "1e231c66011e7a2d867a9cfae267a6aff103cf4913640b6e71a99850fc0ffbc8" {
 					t.Fatalf("sandbox recorded %+v", evs)
 				}
 			}},
