@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/linkedin"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/microsoft"
 	"github.com/signalpipe/signalpipe/internal/destination/pinterest"
+	"github.com/signalpipe/signalpipe/internal/destination/reddit"
 	"github.com/signalpipe/signalpipe/internal/destination/snapchat"
 	"github.com/signalpipe/signalpipe/internal/destination/tiktok"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
@@ -16,11 +19,21 @@ import (
 
 // Destination types.
 const (
-	TypeMeta      = "meta"
-	TypeWebhook   = "webhook"
-	TypeTikTok    = "tiktok"
+	TypeMeta    = "meta"
+	TypeWebhook = "webhook"
+	// TypeLinkedIn is the LinkedIn Conversions API.
+	TypeLinkedIn = "linkedin"
+	// TypeReddit is the Reddit Conversions API (v3).
+	TypeReddit = "reddit"
+	// TypeMicrosoft is Microsoft Advertising (UET Conversions API or offline
+	// conversions, by its api key).
+	TypeMicrosoft = "microsoft"
+	// TypeTikTok is the TikTok Events API 2.0.
+	TypeTikTok = "tiktok"
+	// TypePinterest is the Pinterest Conversions API v5.
 	TypePinterest = "pinterest"
-	TypeSnapchat  = "snapchat"
+	// TypeSnapchat is the Snapchat Conversions API v3.
+	TypeSnapchat = "snapchat"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -30,13 +43,22 @@ const (
 type Destination struct {
 	// Name names the destination in topics, groups, outcomes and reports;
 	// default: the type.
-	Name      string            `yaml:"name"`
-	Type      string            `yaml:"type"`
-	Meta      *meta.Config      `yaml:"meta"`
-	Webhook   *webhook.Config   `yaml:"webhook"`
-	TikTok    *tiktok.Config    `yaml:"tiktok"`
+	Name    string          `yaml:"name"`
+	Type    string          `yaml:"type"`
+	Meta    *meta.Config    `yaml:"meta"`
+	Webhook *webhook.Config `yaml:"webhook"`
+	// LinkedIn is the block for type linkedin.
+	LinkedIn *linkedin.Config `yaml:"linkedin"`
+	// Reddit is the block for type reddit.
+	Reddit *reddit.Config `yaml:"reddit"`
+	// Microsoft is the block for type microsoft.
+	Microsoft *microsoft.Config `yaml:"microsoft"`
+	// TikTok is the block for type tiktok.
+	TikTok *tiktok.Config `yaml:"tiktok"`
+	// Pinterest is the block for type pinterest.
 	Pinterest *pinterest.Config `yaml:"pinterest"`
-	Snapchat  *snapchat.Config  `yaml:"snapchat"`
+	// Snapchat is the block for type snapchat.
+	Snapchat *snapchat.Config `yaml:"snapchat"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -54,6 +76,9 @@ func (d *Destination) blocks() []platformBlock {
 	return []platformBlock{
 		block(TypeMeta, &d.Meta, meta.Example),
 		block(TypeWebhook, &d.Webhook, webhook.Example),
+		block(TypeLinkedIn, &d.LinkedIn, linkedin.Example),
+		block(TypeReddit, &d.Reddit, reddit.Example),
+		block(TypeMicrosoft, &d.Microsoft, microsoft.Example),
 		block(TypeTikTok, &d.TikTok, tiktok.Example),
 		block(TypePinterest, &d.Pinterest, pinterest.Example),
 		block(TypeSnapchat, &d.Snapchat, snapchat.Example),

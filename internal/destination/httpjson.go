@@ -3,13 +3,8 @@ package destination
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -33,7 +28,7 @@ type Answer struct {
 func PostJSON(ctx context.Context, hc *http.Client, rawURL string, header http.Header, body []byte, secrets ...string) (Answer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
-		return Answer{}, &PermanentError{Reason: "bad_request", Detail: Redact(err, secrets...)}
+		return Answer{}, &PermanentError{Reason: "bad_request", Detail: RedactError(err, secrets...)}
 	}
 	for k, vs := range header {
 		req.Header[k] = vs
@@ -41,53 +36,14 @@ func PostJSON(ctx context.Context, hc *http.Client, rawURL string, header http.H
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		reason := "network_error"
-		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-			reason = "timeout"
-		}
-		return Answer{}, &RetryableError{Reason: reason, Detail: Redact(err, secrets...)}
+		return Answer{}, TransportFailure(err, secrets...)
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return Answer{}, &RetryableError{Reason: "network_error", Detail: "reading response: " + Redact(err, secrets...)}
+		return Answer{}, &RetryableError{Reason: "network_error", Detail: "reading response: " + RedactError(err, secrets...)}
 	}
 	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: rb}, nil
-}
-
-// Redact renders err without the URL a *url.Error carries and with every
-// secret (and its query-escaped form) replaced by [REDACTED].
-func Redact(err error, secrets ...string) string {
-	if ue, ok := errors.AsType[*url.Error](err); ok {
-		err = ue.Err
-	}
-	s := err.Error()
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		s = strings.ReplaceAll(s, url.QueryEscape(sec), "[REDACTED]")
-	}
-	return s
-}
-
-// ParseRetryAfter reads a Retry-After header given in seconds or as an HTTP
-// date; 0 when absent or unreadable.
-func ParseRetryAfter(h http.Header) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // NewHTTPClient is the client a destination uses when none is given: its own

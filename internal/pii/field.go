@@ -83,6 +83,9 @@ var platforms = [...]struct {
 	rules    *ruleSet
 }{
 	{Meta, &metaRules},
+	{LinkedIn, &linkedinRules},
+	{Reddit, &redditRules},
+	{Microsoft, &microsoftRules},
 	{TikTok, &tiktokRules},
 	{Snapchat, &snapchatRules},
 	{Pinterest, &pinterestRules},

@@ -15,17 +15,6 @@ package pii
 //     sends.
 var tiktokRules = ruleSet{
 	email:      emailLower,
-	phone:      tiktokPhone,
+	phone:      phoneWithPlus,
 	externalID: asGiven,
-}
-
-// tiktokPhone is E.164: '+' followed by country code and national
-// significant number. It is named for TikTok (not "e164") so that other
-// platform branches adding their own E.164 rule do not collide.
-func tiktokPhone(s string, o Options) (string, *Error) {
-	d, err := resolvePhone(s, o)
-	if err != nil {
-		return "", err
-	}
-	return "+" + d, nil
 }

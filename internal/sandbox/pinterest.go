@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -40,15 +39,15 @@ var (
 
 // pinterestAPI emulates POST /v5/ad_accounts/{ad_account_id}/events.
 type pinterestAPI struct {
+	recording
 	clock  func() time.Time
-	tokens map[string]string // ad account → token; empty: any
+	tokens accountTokens
 	logger *slog.Logger
-	rec    *EventRecorder[PinterestEvent]
 }
 
-func newPinterestAPI(clock func() time.Time, tokens map[string]string, logger *slog.Logger, maxRecorded int) *pinterestAPI {
-	return &pinterestAPI{clock: clock, tokens: tokens, logger: logger.With("platform", pinterestName),
-		rec: newEventRecorder[PinterestEvent](maxRecorded)}
+func newPinterestAPI(e emulatorEnv) *pinterestAPI {
+	return &pinterestAPI{recording: recording{rec: newRecorder(e.maxRecorded)}, clock: e.clock,
+		tokens: newAccountTokens(e.opts.PinterestTokens, e.opts.BearerTokens[pinterestName]), logger: e.logger.With("platform", pinterestName)}
 }
 
 func (p *pinterestAPI) name() string { return pinterestName }
@@ -72,16 +71,6 @@ func (p *pinterestAPI) writeFault(w http.ResponseWriter, f Fault) {
 	writeJSON(w, f.Status, map[string]any{"code": code, "message": fmt.Sprintf("injected by the signalpipe sandbox (HTTP %d)", f.Status)})
 }
 
-func (p *pinterestAPI) counters() *requestCounters { return &p.rec.log.requestCounters }
-
-func (p *pinterestAPI) stats() any { return p.rec.Stats() }
-
-func (p *pinterestAPI) events(limit int, eventID string) any {
-	return p.rec.recent(limit, eventID, func(e *PinterestEvent) string { return e.EventID })
-}
-
-func (p *pinterestAPI) reset() { p.rec.Reset() }
-
 // pinterestStatus is one entry of an answer's events[].
 type pinterestStatus struct {
 	Status         string `json:"status"`
@@ -97,12 +86,8 @@ func (p *pinterestAPI) serveEvents(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, status, map[string]any{"code": code, "message": msg})
 	}
 	account := r.PathValue("ad_account_id")
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		fail(http.StatusUnauthorized, pinterestCodeAuth, "Authentication failed.")
-		return
-	}
-	if want, known := p.tokens[account]; len(p.tokens) > 0 && (!known || subtle.ConstantTimeCompare([]byte(want), []byte(token)) != 1) {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !p.tokens.accept(account, token) {
 		fail(http.StatusUnauthorized, pinterestCodeAuth, "Authentication failed.")
 		return
 	}
@@ -122,8 +107,7 @@ func (p *pinterestAPI) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	test := r.URL.Query().Get("test") == "true"
 	statuses := make([]pinterestStatus, len(data))
-	var accepted []PinterestEvent
-	var keys []uint64
+	var accepted []RecordedEvent
 	for i, raw := range data {
 		ev, msg := checkPinterestEvent(raw, now)
 		if msg != "" {
@@ -131,16 +115,14 @@ func (p *pinterestAPI) serveEvents(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		statuses[i] = pinterestStatus{Status: "processed"}
-		ev.AdAccountID, ev.ReceivedAt = account, now
+		ev.Account, ev.ReceivedAt = account, now
 		accepted = append(accepted, ev)
-		keys = append(keys, p.rec.log.dedupeKey([3]string{account, ev.EventID, ev.EventName}))
 	}
 	if !test && len(accepted) > 0 { // ?test=true validates and records nothing
-		p.rec.log.add(accepted, keys)
+		p.add(accepted)
 	}
 	report := map[string]any{"num_events_received": len(data), "num_events_processed": len(accepted), "events": statuses}
 	if len(accepted) < len(data) {
-		p.rec.log.rejected.Add(1)
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": pinterestCodeEvents,
 			"message": "The action could not be processed properly due to some or all data provided being invalid.", "details": report})
 		return
@@ -150,18 +132,17 @@ func (p *pinterestAPI) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 // checkPinterestEvent applies the per-event contract; the message names the
 // field and never a value.
-func checkPinterestEvent(raw any, now time.Time) (PinterestEvent, string) {
+func checkPinterestEvent(raw any, now time.Time) (RecordedEvent, string) {
 	obj, ok := raw.(map[string]any)
 	if !ok {
-		return PinterestEvent{}, "the event must be an object"
+		return RecordedEvent{}, "the event must be an object"
 	}
-	var ev PinterestEvent
+	var ev RecordedEvent
 	ev.EventName, _ = wireString(obj["event_name"])
 	if !slices.Contains(pinterestEventNames, ev.EventName) {
 		return ev, "Invalid event_name parameter: must be one of " + strings.Join(pinterestEventNames, ", ")
 	}
-	ev.ActionSource, _ = wireString(obj["action_source"])
-	if !slices.Contains(pinterestActionSources, ev.ActionSource) {
+	if src, _ := wireString(obj["action_source"]); !slices.Contains(pinterestActionSources, src) {
 		return ev, "Invalid action_source parameter: must be one of " + strings.Join(pinterestActionSources, ", ")
 	}
 	ts, ok := wireUnixSeconds(obj["event_time"])
@@ -173,7 +154,6 @@ func checkPinterestEvent(raw any, now time.Time) (PinterestEvent, string) {
 	} else if t.After(now.Add(pinterestFutureSkew)) {
 		return ev, fmt.Sprintf("Invalid event_timestamp parameter. Given timestamp is in the future. Current timestamp: %d, Given event_timestamp: %d", now.Unix(), ts)
 	}
-	ev.EventTime = ts
 	if ev.EventID, _ = wireString(obj["event_id"]); ev.EventID == "" {
 		return ev, "Missing event_id parameter"
 	}

@@ -64,7 +64,7 @@ func TestPinterestAcceptsAndRecords(t *testing.T) {
 		t.Fatalf("status %d report %+v", status, rep)
 	}
 	evs := s.Pinterest().Events()
-	if len(evs) != 2 || evs[0].EventID != "a" || evs[0].AdAccountID != pinterestTestAccount || evs[0].EventName != "checkout" {
+	if len(evs) != 2 || evs[0].EventID != "a" || evs[0].Account != pinterestTestAccount || evs[0].EventName != "checkout" {
 		t.Fatalf("recorded %+v", evs)
 	}
 	// ?test=true validates and answers the same, but records nothing.

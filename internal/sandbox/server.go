@@ -47,6 +47,12 @@ type Options struct {
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
 	WebhookSecret string
+	// BearerTokens maps a platform that authenticates with a bearer token
+	// (linkedin, reddit, microsoft; also snapchat, pinterest and tiktok's
+	// Access-Token) to the one token it accepts. A platform without an entry
+	// accepts any non-empty token; TikTokTokens, PinterestTokens and
+	// SnapchatTokens, when set, take precedence per account.
+	BearerTokens map[string]string
 }
 
 // Server is a multi-platform emulator of the ad platforms' conversion APIs.
@@ -78,17 +84,21 @@ var emulators = []struct {
 		return newMetaAPI(e.clock, maps.Clone(e.opts.MetaTokens), e.logger, e.maxRecorded)
 	}},
 	{tiktokName, func(e emulatorEnv) platform {
-		return newTikTokAPI(e.clock, maps.Clone(e.opts.TikTokTokens), e.logger, e.maxRecorded)
+		return newTikTokAPI(e)
 	}},
 	{pinterestName, func(e emulatorEnv) platform {
-		return newPinterestAPI(e.clock, maps.Clone(e.opts.PinterestTokens), e.logger, e.maxRecorded)
+		return newPinterestAPI(e)
 	}},
 	{snapchatName, func(e emulatorEnv) platform {
-		return newSnapchatAPI(e.clock, maps.Clone(e.opts.SnapchatTokens), e.logger, e.maxRecorded)
+		return newSnapchatAPI(e)
 	}},
 	{webhookName, func(e emulatorEnv) platform {
 		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
 	}},
+	{linkedinName, newLinkedInAPI},
+	{redditName, newRedditAPI},
+	{microsoftName, newMicrosoftAPI},
+	{microsoftOfflineName, newMicrosoftOfflineAPI},
 }
 
 // platform is what each emulated platform provides to the shared server:
@@ -181,15 +191,15 @@ func (s *Server) Meta() *MetaRecorder { return emulator[*metaAPI](s, metaName).r
 func (s *Server) Webhook() *WebhookRecorder { return emulator[*webhookAPI](s, webhookName).rec }
 
 // TikTok returns the recorder of the events the TikTok emulator accepted.
-func (s *Server) TikTok() *TikTokRecorder { return emulator[*tiktokAPI](s, tiktokName).rec }
+func (s *Server) TikTok() *Recorder { return emulator[*tiktokAPI](s, tiktokName).rec }
 
 // Pinterest returns the recorder of the events the Pinterest emulator
 // accepted.
-func (s *Server) Pinterest() *PinterestRecorder { return emulator[*pinterestAPI](s, pinterestName).rec }
+func (s *Server) Pinterest() *Recorder { return emulator[*pinterestAPI](s, pinterestName).rec }
 
 // Snapchat returns the recorder of the events the Snapchat emulator
 // accepted.
-func (s *Server) Snapchat() *SnapchatRecorder { return emulator[*snapchatAPI](s, snapchatName).rec }
+func (s *Server) Snapchat() *Recorder { return emulator[*snapchatAPI](s, snapchatName).rec }
 
 // emulator returns the platform named name as its concrete type.
 func emulator[T platform](s *Server, name string) T {

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -30,15 +29,15 @@ var (
 // Snap refuses a request as a whole (HTTP 400, status INVALID), naming the
 // first bad event; nothing of a refused request is recorded.
 type snapchatAPI struct {
+	recording
 	clock  func() time.Time
-	tokens map[string]string // pixel id → token; empty: any
+	tokens accountTokens
 	logger *slog.Logger
-	rec    *EventRecorder[SnapchatEvent]
 }
 
-func newSnapchatAPI(clock func() time.Time, tokens map[string]string, logger *slog.Logger, maxRecorded int) *snapchatAPI {
-	return &snapchatAPI{clock: clock, tokens: tokens, logger: logger.With("platform", snapchatName),
-		rec: newEventRecorder[SnapchatEvent](maxRecorded)}
+func newSnapchatAPI(e emulatorEnv) *snapchatAPI {
+	return &snapchatAPI{recording: recording{rec: newRecorder(e.maxRecorded)}, clock: e.clock,
+		tokens: newAccountTokens(e.opts.SnapchatTokens, e.opts.BearerTokens[snapchatName]), logger: e.logger.With("platform", snapchatName)}
 }
 
 func (s *snapchatAPI) name() string { return snapchatName }
@@ -53,16 +52,6 @@ func (s *snapchatAPI) routes() []route {
 func (s *snapchatAPI) writeFault(w http.ResponseWriter, f Fault) {
 	writeSnapchat(w, f.Status, "FAILED", fmt.Sprintf("injected by the signalpipe sandbox (HTTP %d)", f.Status))
 }
-
-func (s *snapchatAPI) counters() *requestCounters { return &s.rec.log.requestCounters }
-
-func (s *snapchatAPI) stats() any { return s.rec.Stats() }
-
-func (s *snapchatAPI) events(limit int, eventID string) any {
-	return s.rec.recent(limit, eventID, func(e *SnapchatEvent) string { return e.EventID })
-}
-
-func (s *snapchatAPI) reset() { s.rec.Reset() }
 
 // writeSnapchat answers with Snap's {status, reason, request_id} envelope.
 func writeSnapchat(w http.ResponseWriter, status int, st, reason string) {
@@ -85,7 +74,7 @@ func (s *snapchatAPI) serve(w http.ResponseWriter, r *http.Request, validateOnly
 		fail(http.StatusUnauthorized, "UNAUTHORIZED", "an access token is required (Authorization: Bearer or access_token)")
 		return
 	}
-	if want, known := s.tokens[pixel]; len(s.tokens) > 0 && (!known || subtle.ConstantTimeCompare([]byte(want), []byte(token)) != 1) {
+	if !s.tokens.accept(pixel, token) {
 		fail(http.StatusUnauthorized, "UNAUTHORIZED", "the access token is not valid for this pixel")
 		return
 	}
@@ -99,20 +88,18 @@ func (s *snapchatAPI) serve(w http.ResponseWriter, r *http.Request, validateOnly
 		fail(http.StatusBadRequest, "INVALID", fmt.Sprintf("data: must be an array of 1 to %d events", snapchatMaxEvents))
 		return
 	}
-	evs := make([]SnapchatEvent, len(data))
-	keys := make([]uint64, len(data))
+	evs := make([]RecordedEvent, len(data))
 	for i, raw := range data {
 		ev, msg := checkSnapchatEvent(raw, now)
 		if msg != "" {
 			fail(http.StatusBadRequest, "INVALID", fmt.Sprintf("data[%d].%s", i, msg))
 			return
 		}
-		ev.PixelID, ev.ReceivedAt = pixel, now
+		ev.Account, ev.ReceivedAt = pixel, now
 		evs[i] = ev
-		keys[i] = s.rec.log.dedupeKey([3]string{pixel, ev.EventID, ev.EventName})
 	}
 	if !validateOnly {
-		s.rec.log.add(evs, keys)
+		s.add(evs)
 	}
 	writeSnapchat(w, http.StatusOK, "SUCCESS", "")
 }
@@ -120,12 +107,12 @@ func (s *snapchatAPI) serve(w http.ResponseWriter, r *http.Request, validateOnly
 // checkSnapchatEvent applies the validate endpoint's documented rules:
 // required fields, price and currency on purchases, hashed PII, timestamp
 // range, enough PII. The message names the field, never a value.
-func checkSnapchatEvent(raw any, now time.Time) (SnapchatEvent, string) {
+func checkSnapchatEvent(raw any, now time.Time) (RecordedEvent, string) {
 	obj, ok := raw.(map[string]any)
 	if !ok {
-		return SnapchatEvent{}, "event: must be an object"
+		return RecordedEvent{}, "event: must be an object"
 	}
-	var ev SnapchatEvent
+	var ev RecordedEvent
 	if ev.EventName, _ = wireString(obj["event_name"]); ev.EventName == "" {
 		return ev, "event_name: required"
 	}
@@ -136,12 +123,11 @@ func checkSnapchatEvent(raw any, now time.Time) (SnapchatEvent, string) {
 	if p := wireAge(ts, now, snapchatMaxAge, snapchatFutureSkew); p != "" {
 		return ev, "event_time: timestamp out of range: " + p
 	}
-	ev.EventTime = ts
-	ev.ActionSource, _ = wireString(obj["action_source"])
-	if !slices.Contains(snapchatActionSources, ev.ActionSource) {
+	source, _ := wireString(obj["action_source"])
+	if !slices.Contains(snapchatActionSources, source) {
 		return ev, "action_source: must be one of WEB, MOBILE_APP, OFFLINE"
 	}
-	if url, _ := wireString(obj["event_source_url"]); ev.ActionSource == "WEB" && url == "" {
+	if url, _ := wireString(obj["event_source_url"]); source == "WEB" && url == "" {
 		return ev, "event_source_url: required for WEB events"
 	}
 	ev.EventID, _ = wireString(obj["event_id"])

@@ -61,7 +61,7 @@ func TestSnapchatAcceptsAndRecords(t *testing.T) {
 		t.Fatalf("status %d %+v", status, a)
 	}
 	evs := s.Snapchat().Events()
-	if len(evs) != 2 || evs[0].EventID != "a" || evs[1].PixelID != snapchatTestPixel || evs[0].EventName != "PURCHASE" {
+	if len(evs) != 2 || evs[0].EventID != "a" || evs[1].Account != snapchatTestPixel || evs[0].EventName != "PURCHASE" {
 		t.Fatalf("recorded %+v", evs)
 	}
 	// The token may also come as the access_token query parameter.

@@ -35,41 +35,42 @@ func TestAdminServesNewPlatforms(t *testing.T) {
 			if evs.Count != 1 || evs.Events[0]["event_id"] != "b" {
 				t.Errorf("events?event_id=b = %+v", evs)
 			}
-			if st := decodeJSON[PlatformStats](t, admin(t, ts, "GET", "/_sandbox/"+tt.platform+"/stats", "", "")); st.Requests != 1 || st.Accepted != 2 {
+			if st := decodeJSON[RecorderStats](t, admin(t, ts, "GET", "/_sandbox/"+tt.platform+"/stats", "", "")); st.Requests != 1 || st.Accepted != 2 {
 				t.Errorf("stats %+v", st)
 			}
 			if r := admin(t, ts, "POST", "/_sandbox/"+tt.platform+"/reset", "", ""); r.status != http.StatusOK {
 				t.Fatalf("reset: %d %s", r.status, r.body)
 			}
-			if st := decodeJSON[PlatformStats](t, admin(t, ts, "GET", "/_sandbox/"+tt.platform+"/stats", "", "")); st.Accepted != 0 {
+			if st := decodeJSON[RecorderStats](t, admin(t, ts, "GET", "/_sandbox/"+tt.platform+"/stats", "", "")); st.Accepted != 0 {
 				t.Errorf("after reset: %+v", st)
 			}
 		})
 	}
 }
 
-func TestRawEventGet(t *testing.T) {
+func TestAccountTokens(t *testing.T) {
 	t.Parallel()
-	r := compactEvent(map[string]any{"user": map[string]any{"em": []any{"x"}}, "n": 1})
 	tests := []struct {
-		name string
-		path []string
-		want string
+		name           string
+		perAccount     map[string]string
+		platform       string
+		account, token string
+		want           bool
 	}{
-		{"nested list", []string{"user", "em"}, `["x"]`},
-		{"number", []string{"n"}, `1`},
-		{"absent", []string{"user", "ph"}, `null`},
-		{"through a non-object", []string{"n", "x"}, `null`},
+		{"any token", nil, "", "a", "x", true},
+		{"empty token never", nil, "", "a", "", false},
+		{"platform token", nil, "p", "a", "p", true},
+		{"wrong platform token", nil, "p", "a", "x", false},
+		{"per account wins", map[string]string{"a": "ta"}, "p", "a", "ta", true},
+		{"platform token not for a listed account", map[string]string{"a": "ta"}, "p", "a", "p", false},
+		{"unlisted account", map[string]string{"a": "ta"}, "", "b", "ta", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := string(mustJSON(r.Get(tt.path...))); got != tt.want {
-				t.Errorf("Get(%v) = %s, want %s", tt.path, got, tt.want)
+			if got := newAccountTokens(tt.perAccount, tt.platform).accept(tt.account, tt.token); got != tt.want {
+				t.Errorf("accept(%q, %q) = %v, want %v", tt.account, tt.token, got, tt.want)
 			}
 		})
-	}
-	if b, _ := RawEvent(nil).MarshalJSON(); string(b) != "null" {
-		t.Errorf("empty RawEvent marshals as %s", b)
 	}
 }

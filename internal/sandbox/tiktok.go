@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -38,15 +37,15 @@ var tiktokEventSources = []string{"web", "app", "offline", "crm"}
 
 // tiktokAPI emulates POST /open_api/{version}/event/track/.
 type tiktokAPI struct {
+	recording
 	clock  func() time.Time
-	tokens map[string]string // event_source_id → token; empty: any
+	tokens accountTokens
 	logger *slog.Logger
-	rec    *EventRecorder[TikTokEvent]
 }
 
-func newTikTokAPI(clock func() time.Time, tokens map[string]string, logger *slog.Logger, maxRecorded int) *tiktokAPI {
-	return &tiktokAPI{clock: clock, tokens: tokens, logger: logger.With("platform", tiktokName),
-		rec: newEventRecorder[TikTokEvent](maxRecorded)}
+func newTikTokAPI(e emulatorEnv) *tiktokAPI {
+	return &tiktokAPI{recording: recording{rec: newRecorder(e.maxRecorded)}, clock: e.clock,
+		tokens: newAccountTokens(e.opts.TikTokTokens, e.opts.BearerTokens[tiktokName]), logger: e.logger.With("platform", tiktokName)}
 }
 
 func (t *tiktokAPI) name() string { return tiktokName }
@@ -69,16 +68,6 @@ func (t *tiktokAPI) writeFault(w http.ResponseWriter, f Fault) {
 	}
 	writeTikTok(w, f.Status, code, fmt.Sprintf("injected by the signalpipe sandbox (HTTP %d)", f.Status), nil)
 }
-
-func (t *tiktokAPI) counters() *requestCounters { return &t.rec.log.requestCounters }
-
-func (t *tiktokAPI) stats() any { return t.rec.Stats() }
-
-func (t *tiktokAPI) events(limit int, eventID string) any {
-	return t.rec.recent(limit, eventID, func(e *TikTokEvent) string { return e.EventID })
-}
-
-func (t *tiktokAPI) reset() { t.rec.Reset() }
 
 // tiktokFailed is one entry of data.failed_events in a partial answer.
 type tiktokFailed struct {
@@ -124,7 +113,7 @@ func (t *tiktokAPI) serveTrack(w http.ResponseWriter, r *http.Request) {
 		reject(tiktokCodeInvalid, "event_source_id: required", nil)
 		return
 	}
-	if want, ok := t.tokens[srcID]; len(t.tokens) > 0 && (!ok || subtle.ConstantTimeCompare([]byte(want), []byte(token)) != 1) {
+	if !t.tokens.accept(srcID, token) {
 		reject(tiktokCodeTokenInvalid, "Access token is incorrect or has been revoked.", nil)
 		return
 	}
@@ -134,8 +123,7 @@ func (t *tiktokAPI) serveTrack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	testCode, _ := wireString(top["test_event_code"])
-	var accepted []TikTokEvent
-	var keys []uint64
+	var accepted []RecordedEvent
 	var failed []tiktokFailed
 	for i, raw := range data {
 		ev, msg := checkTikTokEvent(raw, now)
@@ -143,17 +131,15 @@ func (t *tiktokAPI) serveTrack(w http.ResponseWriter, r *http.Request) {
 			failed = append(failed, tiktokFailed{Index: i, Code: tiktokCodeInvalid, Message: fmt.Sprintf("data[%d].%s", i, msg)})
 			continue
 		}
-		ev.EventSource, ev.EventSourceID, ev.TestEventCode, ev.ReceivedAt = src, srcID, testCode, now
+		ev.Account, ev.Test, ev.ReceivedAt = srcID, testCode != "", now
 		accepted = append(accepted, ev)
-		keys = append(keys, t.rec.log.dedupeKey([3]string{srcID, ev.Event, ev.EventID}))
 	}
 	if len(accepted) == 0 {
 		reject(tiktokCodeInvalid, "every event is invalid: "+failed[0].Message, failed)
 		return
 	}
-	t.rec.log.add(accepted, keys)
+	t.add(accepted)
 	if failed != nil {
-		t.rec.log.rejected.Add(1)
 		writeTikTok(w, http.StatusOK, tiktokCodePartial, fmt.Sprintf("Partial Success: %d of %d events failed", len(failed), len(data)), failed)
 		return
 	}
@@ -162,13 +148,13 @@ func (t *tiktokAPI) serveTrack(w http.ResponseWriter, r *http.Request) {
 
 // checkTikTokEvent applies the per-event contract; the message names the
 // field (relative to the event) and never a value.
-func checkTikTokEvent(raw any, now time.Time) (TikTokEvent, string) {
+func checkTikTokEvent(raw any, now time.Time) (RecordedEvent, string) {
 	obj, ok := raw.(map[string]any)
 	if !ok {
-		return TikTokEvent{}, "event: must be an object"
+		return RecordedEvent{}, "event: must be an object"
 	}
-	var ev TikTokEvent
-	if ev.Event, _ = wireString(obj["event"]); ev.Event == "" {
+	var ev RecordedEvent
+	if ev.EventName, _ = wireString(obj["event"]); ev.EventName == "" {
 		return ev, "event: required (a string)"
 	}
 	ts, ok := wireUnixSeconds(obj["event_time"])
@@ -178,7 +164,6 @@ func checkTikTokEvent(raw any, now time.Time) (TikTokEvent, string) {
 	if p := wireAge(ts, now, tiktokMaxAge, tiktokFutureSkew); p != "" {
 		return ev, "event_time: " + p
 	}
-	ev.EventTime = ts
 	ev.EventID, _ = wireString(obj["event_id"])
 	user, ok := obj["user"].(map[string]any)
 	if !ok {

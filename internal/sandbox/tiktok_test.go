@@ -66,7 +66,7 @@ func TestTikTokAcceptsAndRecords(t *testing.T) {
 		t.Fatalf("status %d code %d %s", status, *a.Code, a.Message)
 	}
 	evs := s.TikTok().Events()
-	if len(evs) != 2 || evs[0].EventID != "a" || evs[1].EventSourceID != tiktokTestPixel || evs[0].TestEventCode != "TEST1" || evs[0].Event != "CompletePayment" {
+	if len(evs) != 2 || evs[0].EventID != "a" || evs[1].Account != tiktokTestPixel || !evs[0].Test || evs[0].EventName != "CompletePayment" {
 		t.Fatalf("recorded %+v", evs)
 	}
 	postTikTok(t, ts.URL, "tok", map[string]any{"event_source": "web", "event_source_id": tiktokTestPixel, "data": []any{tiktokEvent(testNow, "a")}})

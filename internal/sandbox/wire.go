@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -103,25 +105,37 @@ func wireAge(t int64, now time.Time, maxAge, skew time.Duration) string {
 	return ""
 }
 
-// PlatformStats counts what an emulator saw since it started or was reset.
-type PlatformStats struct {
-	// Requests is every request to the API, faulted ones included.
-	Requests int64 `json:"requests"`
-	// Accepted is the number of events (not requests) accepted.
-	Accepted int64 `json:"accepted"`
-	// Rejected is the number of requests refused in whole or in part.
-	Rejected int64 `json:"rejected"`
-	// Faulted is the number of requests answered by an injected fault.
-	Faulted int64 `json:"faulted"`
-	// Duplicates is the number of accepted events the platform would drop
-	// as already seen.
-	Duplicates int64 `json:"duplicates"`
-	// Dropped is the number of accepted events not stored because
-	// Options.MaxRecorded was reached.
-	Dropped int64 `json:"dropped"`
+// compactEvent renders a decoded event back to compact JSON for its
+// RecordedEvent.Raw: the sandbox keeps bytes, not maps.
+func compactEvent(obj map[string]any) json.RawMessage {
+	b, _ := json.Marshal(obj) // decoded from JSON, so it encodes
+	return b
 }
 
-func platformStats(c logCounts) PlatformStats {
-	return PlatformStats{Requests: c.requests, Accepted: c.accepted, Rejected: c.rejected,
-		Faulted: c.faulted, Duplicates: c.duplicates, Dropped: c.dropped}
+// accountTokens is which token a request may use for an account: the
+// account's own when perAccount names any (a pixel, event source or ad
+// account), else the platform's one token (Options.BearerTokens), else any
+// non-empty token.
+type accountTokens struct {
+	perAccount map[string]string
+	platform   string
+}
+
+func newAccountTokens(perAccount map[string]string, platform string) accountTokens {
+	return accountTokens{perAccount: maps.Clone(perAccount), platform: platform}
+}
+
+// accept reports whether token may act for account.
+func (a accountTokens) accept(account, token string) bool {
+	want := a.platform
+	if len(a.perAccount) > 0 {
+		var known bool
+		if want, known = a.perAccount[account]; !known {
+			return false
+		}
+	}
+	if token == "" {
+		return false
+	}
+	return want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(token)) == 1
 }

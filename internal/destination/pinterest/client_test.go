@@ -34,7 +34,7 @@ func TestSendAgainstSandbox(t *testing.T) {
 					t.Fatalf("send: %v %+v", err, res)
 				}
 				evs := sb.Pinterest().Events()
-				if len(evs) != 2 || evs[1].EventID != "b" || evs[0].AdAccountID != "549755885175" || evs[0].Raw.Get("custom_data", "value") != "142.52" {
+				if len(evs) != 2 || evs[1].EventID != "b" || evs[0].Account != "549755885175" || platformtest.Field(evs[0].Raw, "custom_data", "value") != "142.52" {
 					t.Fatalf("sandbox recorded %+v", evs)
 				}
 			}},

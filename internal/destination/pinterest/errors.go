@@ -44,7 +44,7 @@ func classify(status int, header http.Header, body []byte, n int) ([]destination
 	_ = json.Unmarshal(body, &ae) // an error page leaves ae empty
 	detail := "HTTP " + strconv.Itoa(status)
 	if ae.Message != "" {
-		detail += " (code " + strconv.Itoa(ae.Code) + "): " + ae.Message
+		detail += " (code " + strconv.Itoa(ae.Code) + "): " + destination.PlatformMessage(ae.Message)
 	}
 	switch {
 	case status >= 200 && status < 300:
@@ -89,9 +89,9 @@ func perEvent(a eventsAnswer, n int) []destination.Result {
 	}
 	for i, e := range a.Events {
 		if e.Status == "failed" {
-			res[i] = destination.Result{Status: destination.Rejected, Reason: "invalid_event", Detail: e.ErrorMessage}
+			res[i] = destination.Result{Status: destination.Rejected, Reason: "invalid_event", Detail: destination.PlatformMessage(e.ErrorMessage)}
 		} else {
-			res[i] = destination.Result{Status: destination.Delivered, Detail: e.WarningMessage}
+			res[i] = destination.Result{Status: destination.Delivered, Detail: destination.PlatformMessage(e.WarningMessage)}
 		}
 	}
 	return res

@@ -2,6 +2,7 @@ package pinterest
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,8 @@ func TestClassify(t *testing.T) {
 			want{kind: "results", statuses: []destination.Status{D, D}}},
 		{"statuses missing and some not processed", 200, nil, `{"num_events_received":2,"num_events_processed":1}`, 2,
 			want{kind: "results", statuses: []destination.Status{R, R}}},
+		{"echoed e-mail is scrubbed", 422, nil, `{"code":953,"details":{"events":[{"status":"failed","error_message":"em \"john@example.com\" not hashed"}]}}`, 1,
+			want{kind: "results", statuses: []destination.Status{R}}},
 		{"2xx garbage", 200, nil, `<html>`, 1, want{kind: "retry", reason: "bad_response"}},
 		{"422 without details", 422, nil, `{"code":1,"message":"bad"}`, 1, want{kind: "permanent", reason: "invalid_parameter"}},
 		{"400 invalid", 400, nil, `{"code":1,"message":"data: must be an array"}`, 1, want{kind: "permanent", reason: "invalid_parameter"}},
@@ -65,6 +68,9 @@ func TestClassify(t *testing.T) {
 					t.Fatalf("res %+v err %v", res, err)
 				}
 				for i, r := range res {
+					if strings.Contains(r.Detail, "john@example.com") {
+						t.Errorf("event %d detail %q echoes personal data", i, r.Detail)
+					}
 					if r.Status != tt.want.statuses[i] || (r.Status == R && r.Reason == "") {
 						t.Errorf("event %d: %+v, want status %d with a reason when rejected", i, r, tt.want.statuses[i])
 					}

@@ -12,6 +12,7 @@ import (
 	"github.com/signalpipe/signalpipe/internal/demo"
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/pinterest"
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
 	"github.com/signalpipe/signalpipe/internal/destination/snapchat"
 	"github.com/signalpipe/signalpipe/internal/destination/tiktok"
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -48,21 +49,21 @@ func TestGeneratedJourneysReachTikTokSnapchatPinterest(t *testing.T) {
 		"tiktok": func() map[string]string {
 			out := map[string]string{}
 			for _, e := range sb.TikTok().Events() {
-				out[e.EventID], _ = e.Raw.Get("user", "email").(string)
+				out[e.EventID], _ = platformtest.Field(e.Raw, "user", "email").(string)
 			}
 			return out
 		},
 		"snapchat": func() map[string]string {
 			out := map[string]string{}
 			for _, e := range sb.Snapchat().Events() {
-				out[e.EventID] = firstOf(e.Raw.Get("user_data", "em"))
+				out[e.EventID] = firstOf(platformtest.Field(e.Raw, "user_data", "em"))
 			}
 			return out
 		},
 		"pinterest": func() map[string]string {
 			out := map[string]string{}
 			for _, e := range sb.Pinterest().Events() {
-				out[e.EventID] = firstOf(e.Raw.Get("user_data", "em"))
+				out[e.EventID] = firstOf(platformtest.Field(e.Raw, "user_data", "em"))
 			}
 			return out
 		},

@@ -55,15 +55,7 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 	if err != nil {
 		return nil, err
 	}
-	ref, err := classify(a.Status, a.Header, a.Body)
-	if err != nil {
-		return nil, err
-	}
-	res := make([]destination.Result, len(batch))
-	for i := range res {
-		res[i] = destination.Result{Status: destination.Delivered, PlatformRef: ref}
-	}
-	return res, nil
+	return results(a.Status, a.Header, a.Body, len(batch))
 }
 
 // Close implements destination.Destination.

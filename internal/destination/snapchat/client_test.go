@@ -36,7 +36,7 @@ func TestSendAgainstSandbox(t *testing.T) {
 				if len(evs) != 2 || evs[1].EventID != "b" || evs[0].EventName != "PURCHASE" {
 					t.Fatalf("sandbox recorded %+v", evs)
 				}
-				ph, _ := evs[0].Raw.Get("user_data", "ph").([]any)
+				ph, _ := platformtest.Field(evs[0].Raw, "user_data", "ph").([]any)
 				if len(ph) != 1 || ph[0] != "dc008fda46e2e64002cf2f82a4906236282d431c4f75e5b60bfe79fc48546383" {
 					t.Errorf("recorded ph %v", ph)
 				}

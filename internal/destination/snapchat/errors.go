@@ -32,7 +32,7 @@ func classify(status int, header http.Header, body []byte) (ref string, err erro
 		detail += " " + a.Status
 	}
 	if msg := a.Reason + a.Message; msg != "" {
-		detail += ": " + msg
+		detail += ": " + destination.PlatformMessage(msg)
 	}
 	after := destination.ParseRetryAfter(header)
 	switch {
@@ -57,4 +57,18 @@ func classify(status int, header http.Header, body []byte) (ref string, err erro
 		return a.RequestID, &destination.PermanentError{Reason: "invalid_parameter", Detail: detail, PlatformRef: a.RequestID}
 	}
 	return a.RequestID, &destination.PermanentError{Reason: "http_" + strconv.Itoa(status), Detail: detail, PlatformRef: a.RequestID}
+}
+
+// results is the answer to a batch of n events: all delivered with the
+// request id, or classify's error for the whole batch.
+func results(status int, header http.Header, body []byte, n int) ([]destination.Result, error) {
+	ref, err := classify(status, header, body)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]destination.Result, n)
+	for i := range res {
+		res[i] = destination.Result{Status: destination.Delivered, PlatformRef: ref}
+	}
+	return res, nil
 }

@@ -1,27 +1,17 @@
 package snapchat
 
 import (
-	"net/http"
 	"testing"
 
-	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/desttest"
 )
 
-// FuzzClassify: whatever Snap answers, classify accepts it or returns a
-// typed error, and never panics.
+// FuzzClassify: whatever Snap answers, classify accepts the whole batch or
+// returns a typed error, and never panics.
 func FuzzClassify(f *testing.F) {
-	f.Add(200, []byte(`{"status":"SUCCESS"}`))
-	f.Add(400, []byte(`{"status":"INVALID","reason":"x"}`))
-	f.Add(503, []byte(`<html>`))
-	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		_, err := classify(status, http.Header{}, body)
-		if err == nil {
-			return
-		}
-		_, perm := destination.AsPermanent(err)
-		_, retry := destination.AsRetryable(err)
-		if !perm && !retry {
-			t.Fatalf("err %T %v is neither permanent nor retryable", err, err)
-		}
-	})
+	desttest.FuzzClassify(f, results,
+		desttest.Seed{Status: 200, Body: `{"status":"SUCCESS"}`, N: 2},
+		desttest.Seed{Status: 400, Body: `{"status":"INVALID","reason":"x"}`, N: 1},
+		desttest.Seed{Status: 503, Body: `<html>`, N: 1},
+	)
 }

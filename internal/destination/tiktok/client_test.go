@@ -44,8 +44,8 @@ func TestSendAgainstSandbox(t *testing.T) {
 					t.Fatalf("send: %v %+v", err, res)
 				}
 				evs := sb.TikTok().Events()
-				if len(evs) != 2 || evs[0].EventID != "a" || evs[0].EventSourceID != "C4PIXEL" || evs[0].TestEventCode != "TEST123" ||
-					evs[0].Raw.Get("user", "phone") != "1e231c66011e7a2d867a9cfae267a6aff103cf4913640b6e71a99850fc0ffbc8" {
+				if len(evs) != 2 || evs[0].EventID != "a" || evs[0].Account != "C4PIXEL" || !evs[0].Test ||
+					platformtest.Field(evs[0].Raw, "user", "phone") != "1e231c66011e7a2d867a9cfae267a6aff103cf4913640b6e71a99850fc0ffbc8" {
 					t.Fatalf("sandbox recorded %+v", evs)
 				}
 			}},

@@ -55,7 +55,7 @@ func classify(status int, header http.Header, body []byte, n int) ([]destination
 		return nil, classifyHTTP(status, after)
 	}
 	code, ref := *a.Code, a.RequestID
-	detail := "code " + strconv.Itoa(code) + ": " + a.Message
+	detail := "code " + strconv.Itoa(code) + ": " + destination.PlatformMessage(a.Message)
 	switch {
 	case code == codeOK:
 		return all(n, destination.Result{Status: destination.Delivered, PlatformRef: ref}), nil
@@ -103,7 +103,7 @@ func partial(a answer, n int) []destination.Result {
 	_ = json.Unmarshal(a.Data, &fe)
 	failed := map[int]string{}
 	for _, f := range fe.FailedEvents {
-		msg := "code " + strconv.Itoa(f.Code) + ": " + f.Message
+		msg := "code " + strconv.Itoa(f.Code) + ": " + destination.PlatformMessage(f.Message)
 		var one int
 		var many []int
 		if json.Unmarshal(f.Index, &one) == nil {
@@ -119,7 +119,7 @@ func partial(a answer, n int) []destination.Result {
 	}
 	if len(failed) == 0 {
 		return all(n, destination.Result{Status: destination.Rejected, Reason: "partial_failure",
-			Detail: "TikTok reported a partial success (code 20001) without naming the failed events: " + a.Message, PlatformRef: a.RequestID})
+			Detail: "TikTok reported a partial success (code 20001) without naming the failed events: " + destination.PlatformMessage(a.Message), PlatformRef: a.RequestID})
 	}
 	res := all(n, destination.Result{Status: destination.Delivered, PlatformRef: a.RequestID})
 	for i, msg := range failed {

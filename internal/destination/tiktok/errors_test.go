@@ -2,6 +2,7 @@ package tiktok
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,7 @@ func TestClassify(t *testing.T) {
 		{"HTTP 401 without code", 401, nil, `unauthorized`, 1, want{kind: "permanent", reason: "auth_error", credential: true}},
 		{"other 4xxxx is invalid", 200, nil, `{"code":40000,"message":"data[0].event: required"}`, 1, want{kind: "permanent", reason: "invalid_parameter"}},
 		{"2xx garbage retried", 200, nil, `<html>`, 1, want{kind: "retry", reason: "bad_response"}},
+		{"echoed e-mail is scrubbed from the detail", 200, nil, `{"code":40000,"message":"user.email 'john@example.com' is not hashed"}`, 1, want{kind: "permanent", reason: "invalid_parameter"}},
 		{"404 plain", 404, nil, `not found`, 1, want{kind: "permanent", reason: "http_404"}},
 	}
 	for _, tt := range tests {
@@ -59,6 +61,9 @@ func TestClassify(t *testing.T) {
 				h = http.Header{}
 			}
 			res, err := classify(tt.status, h, []byte(tt.body), tt.n)
+			if err != nil && strings.Contains(err.Error(), "john@example.com") {
+				t.Errorf("error %q echoes personal data", err)
+			}
 			switch tt.want.kind {
 			case "delivered":
 				if err != nil || len(res) != tt.n {
