@@ -54,6 +54,18 @@ func (c *Conn) Post(ctx context.Context, header http.Header, body []byte) (desti
 	return destination.PostJSON(ctx, c.http, c.url, header, body, c.token)
 }
 
+// Preview is the request Post would make with body, for `signalpipe
+// preview`: authHeader shows where the token comes from ("Authorization:
+// Bearer [$VAR]"), never the token.
+func (c *Conn) Preview(authHeader string, body []byte) destination.Request {
+	return destination.Request{
+		Method: http.MethodPost,
+		URL:    c.url,
+		Header: []string{authHeader, "Content-Type: application/json"},
+		Body:   body,
+	}
+}
+
 // Close releases idle connections; it is idempotent.
 func (c *Conn) Close() error {
 	c.once.Do(c.http.CloseIdleConnections)

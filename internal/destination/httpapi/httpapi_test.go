@@ -67,6 +67,13 @@ func TestConn(t *testing.T) {
 	if gotHeader != "secret-token" || gotType != "application/json" {
 		t.Errorf("request headers: token %q, type %q", gotHeader, gotType)
 	}
+	pv := c.Preview("X-Token: [$T]", []byte(`{"a":1}`))
+	if pv.Method != http.MethodPost || pv.URL != srv.URL || len(pv.Header) != 2 || pv.Header[0] != "X-Token: [$T]" || string(pv.Body) != `{"a":1}` {
+		t.Errorf("Preview = %+v", pv)
+	}
+	if strings.Contains(strings.Join(pv.Header, "\n")+pv.URL, "secret-token") {
+		t.Errorf("Preview shows the token: %+v", pv)
+	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -24,12 +24,7 @@ func (c *Config) Open(getenv func(string) string, hc *http.Client) (destination.
 // Preview implements destination.Previewer; the token is shown as the
 // variable it comes from.
 func (c *Client) Preview(batch []destination.Prepared) (destination.Request, error) {
-	return destination.Request{
-		Method: http.MethodPost,
-		URL:    c.conn.URL(),
-		Header: []string{HeaderAccessToken + ": [$" + c.cfg.AccessTokenEnv + "]", "Content-Type: application/json"},
-		Body:   c.cfg.Body(batch),
-	}, nil
+	return c.conn.Preview(HeaderAccessToken + ": [$" + c.cfg.AccessTokenEnv + "]", c.cfg.Body(batch)), nil
 }
 
 var (
