@@ -24,7 +24,7 @@ func (c *Config) Open(getenv func(string) string, hc *http.Client) (destination.
 // Preview implements destination.Previewer; the token is shown as the
 // variable it comes from.
 func (c *Client) Preview(batch []destination.Prepared) (destination.Request, error) {
-	return c.conn.Preview("Authorization: Bearer [$" + c.cfg.AccessTokenEnv + "]", destination.DataBody(batch)), nil
+	return c.conn.Preview("Authorization: Bearer [$"+c.cfg.AccessTokenEnv+"]", destination.DataBody(batch)), nil
 }
 
 var (

@@ -24,7 +24,7 @@ func (c *Config) Open(getenv func(string) string, hc *http.Client) (destination.
 // Preview implements destination.Previewer; the token is shown as the
 // variable it comes from.
 func (c *Client) Preview(batch []destination.Prepared) (destination.Request, error) {
-	return c.conn.Preview(HeaderAccessToken + ": [$" + c.cfg.AccessTokenEnv + "]", c.cfg.Body(batch)), nil
+	return c.conn.Preview(HeaderAccessToken+": [$"+c.cfg.AccessTokenEnv+"]", c.cfg.Body(batch)), nil
 }
 
 var (
