@@ -90,7 +90,7 @@ func sandboxCmd(ctx context.Context, args []string, io IO) int {
 	adminEnv := fs.String("admin-token-env", "", "environment variable holding a token the /_sandbox admin API then requires")
 	var faults, tokens, bearers repeated
 	fs.Var(&faults, "fault", "make a platform fail, e.g. meta:status=503,retry_after=5s,for=30s (repeatable)")
-	fs.Var(&bearers, "bearer-token", "PLATFORM=TOKEN_ENV: a bearer-token platform (linkedin, reddit, microsoft, microsoft_offline) accepts only the token in TOKEN_ENV (repeatable; default: any token)")
+	fs.Var(&bearers, "bearer-token", "PLATFORM=TOKEN_ENV: a token platform (linkedin, reddit, microsoft, microsoft_offline, tiktok, snapchat, pinterest) accepts only the token in TOKEN_ENV (repeatable; default: any token)")
 	fs.Var(&tokens, "meta-token", "PIXEL=TOKEN_ENV: pixel PIXEL accepts the token in environment variable TOKEN_ENV (repeatable; default: any token)")
 	googleRefreshEnv := fs.String("google-refresh-token-env", "", "environment variable holding the only refresh token the Google token endpoint (/token) accepts (default: any)")
 	ga4SecretEnv := fs.String("ga4-api-secret-env", "", "environment variable holding the only api_secret GA4's /mp/collect accepts (default: any)")

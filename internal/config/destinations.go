@@ -13,7 +13,10 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination/linkedin"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
 	"github.com/signalpipe/signalpipe/internal/destination/microsoft"
+	"github.com/signalpipe/signalpipe/internal/destination/pinterest"
 	"github.com/signalpipe/signalpipe/internal/destination/reddit"
+	"github.com/signalpipe/signalpipe/internal/destination/snapchat"
+	"github.com/signalpipe/signalpipe/internal/destination/tiktok"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
 
@@ -34,6 +37,12 @@ const (
 	// TypeMicrosoft is Microsoft Advertising (UET Conversions API or offline
 	// conversions, by its api key).
 	TypeMicrosoft = "microsoft"
+	// TypeTikTok is the TikTok Events API 2.0.
+	TypeTikTok = "tiktok"
+	// TypePinterest is the Pinterest Conversions API v5.
+	TypePinterest = "pinterest"
+	// TypeSnapchat is the Snapchat Conversions API v3.
+	TypeSnapchat = "snapchat"
 )
 
 // Destination is one account on one platform: a Meta pixel, say. Several
@@ -59,6 +68,12 @@ type Destination struct {
 	Reddit *reddit.Config `yaml:"reddit"`
 	// Microsoft is the block for type microsoft.
 	Microsoft *microsoft.Config `yaml:"microsoft"`
+	// TikTok is the block for type tiktok.
+	TikTok *tiktok.Config `yaml:"tiktok"`
+	// Pinterest is the block for type pinterest.
+	Pinterest *pinterest.Config `yaml:"pinterest"`
+	// Snapchat is the block for type snapchat.
+	Snapchat *snapchat.Config `yaml:"snapchat"`
 }
 
 // platformBlock is one type's settings block of a Destination.
@@ -82,6 +97,9 @@ func (d *Destination) blocks() []platformBlock {
 		block(TypeLinkedIn, &d.LinkedIn, linkedin.Example),
 		block(TypeReddit, &d.Reddit, reddit.Example),
 		block(TypeMicrosoft, &d.Microsoft, microsoft.Example),
+		block(TypeTikTok, &d.TikTok, tiktok.Example),
+		block(TypePinterest, &d.Pinterest, pinterest.Example),
+		block(TypeSnapchat, &d.Snapchat, snapchat.Example),
 	}
 }
 

@@ -127,6 +127,8 @@ type Cookies struct {
 	Fbp string `json:"fbp,omitempty"`
 	Fbc string `json:"fbc,omitempty"`
 	Ttp string `json:"ttp,omitempty"`
+	// Scid is the Snap Pixel's _scid cookie.
+	Scid string `json:"scid,omitempty"`
 }
 
 // App describes the mobile app that sent the event.

@@ -90,7 +90,7 @@ func mapEnvelope(ev *event.Event, o map[string]any) (string, error) {
 			}
 		}
 		if k := obj(c, "cookies"); k != nil {
-			ctx.Cookies = event.Cookies{Fbp: str(k, "fbp"), Fbc: str(k, "fbc"), Ttp: str(k, "ttp")}
+			ctx.Cookies = event.Cookies{Fbp: str(k, "fbp"), Fbc: str(k, "fbc"), Ttp: str(k, "ttp"), Scid: str(k, "scid")}
 		}
 		if a := obj(c, "app"); a != nil {
 			ctx.App = &event.App{Name: str(a, "name"), Version: str(a, "version"), Namespace: str(a, "namespace")}

@@ -61,7 +61,7 @@ func TestParseField(t *testing.T) {
 
 func TestParsePlatform(t *testing.T) {
 	t.Parallel()
-	for _, p := range []pii.Platform{pii.Meta, pii.Google, pii.GA4, pii.LinkedIn, pii.Reddit, pii.Microsoft} {
+	for _, p := range []pii.Platform{pii.Meta, pii.Google, pii.GA4, pii.LinkedIn, pii.Reddit, pii.Microsoft, pii.TikTok, pii.Snapchat, pii.Pinterest} {
 		if got := pii.Platforms(); !slices.Contains(got, p) {
 			t.Errorf("Platforms() = %v, want it to hold %s", got, p)
 		}

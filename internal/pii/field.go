@@ -74,6 +74,15 @@ const Google Platform = "google"
 // same normalization as for Google Ads, so it shares Google's table.
 const GA4 Platform = "ga4"
 
+// TikTok is TikTok's Events API 2.0.
+const TikTok Platform = "tiktok"
+
+// Snapchat is Snapchat's Conversions API v3.
+const Snapchat Platform = "snapchat"
+
+// Pinterest is Pinterest's Conversions API v5.
+const Pinterest Platform = "pinterest"
+
 // platforms lists every supported platform with its rule table, in the order
 // Platforms returns them. A new platform is one more line here plus its table.
 var platforms = [...]struct {
@@ -85,6 +94,9 @@ var platforms = [...]struct {
 	{LinkedIn, &linkedinRules},
 	{Reddit, &redditRules},
 	{Microsoft, &microsoftRules},
+	{TikTok, &tiktokRules},
+	{Snapchat, &snapchatRules},
+	{Pinterest, &pinterestRules},
 }
 
 // Platforms returns the supported platforms. The slice is a fresh copy on

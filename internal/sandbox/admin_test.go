@@ -77,7 +77,7 @@ func TestAdminHealthAndStats(t *testing.T) {
 		t.Errorf("stats %+v; want %+v", stats, want)
 	}
 
-	if r := admin(t, ts, "GET", "/_sandbox/tiktok/stats", "", ""); r.status != http.StatusNotFound {
+	if r := admin(t, ts, "GET", "/_sandbox/friendster/stats", "", ""); r.status != http.StatusNotFound {
 		t.Errorf("unknown platform: status %d; want 404", r.status)
 	}
 }
@@ -177,7 +177,7 @@ func TestAdminFaultErrors(t *testing.T) {
 	}{
 		{"not JSON", `status=503`, "JSON object"},
 		{"no platform", `{"status":503}`, `"platform" is required`},
-		{"unknown platform", `{"platform":"tiktok","status":503}`, `unknown platform "tiktok"`},
+		{"unknown platform", `{"platform":"friendster","status":503}`, `unknown platform "friendster"`},
 		{"unknown key", `{"platform":"meta","stauts":503}`, `unknown key "stauts"`},
 		{"bad duration", `{"platform":"meta","status":503,"latency":"soon"}`, `key "latency"`},
 		{"rate above 1", `{"platform":"meta","status":503,"error_rate":1.5}`, `key "error_rate"`},

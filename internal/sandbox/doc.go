@@ -52,4 +52,17 @@
 // /token, whose access tokens every sandbox accepts, and the
 // google.rpc.Status envelope; they record with the shared Recorder.
 // docs/platforms/<type>.md list each one's rules.
+//
+// # TikTok, Snapchat and Pinterest contracts
+//
+// TikTok (POST /open_api/{version}/event/track/) answers HTTP 200 with
+// {code, message, request_id, data}: 40104/40105 for a missing or wrong
+// Access-Token, 40000 for an invalid request (sandbox-assigned), and 20001
+// with data.failed_events[{index, code, message}] when some events break the
+// rules (the others are recorded). Snapchat (POST /v3/{pixel}/events, and
+// /events/validate which records nothing) refuses a whole request with 400
+// {status: INVALID, reason} naming data[i]. Pinterest (POST
+// /v5/ad_accounts/{id}/events) answers events[] in request order, with HTTP
+// 422 and code 953 when any failed, and records nothing for ?test=true.
+// docs/platforms/<platform>.md lists each rule and its source.
 package sandbox

@@ -226,7 +226,7 @@ func TestClearFaults(t *testing.T) {
 	s.SetFault("meta", Fault{}) // a fault that does nothing clears
 	postEvents(t, ts, testToken, events).success(t)
 
-	s.SetFault("tiktok", Fault{Status: 503}) // unknown platforms are ignored
+	s.SetFault("friendster", Fault{Status: 503}) // unknown platforms are ignored
 	postEvents(t, ts, testToken, events).success(t)
 }
 

@@ -25,7 +25,7 @@ func TestParseFaultFlag(t *testing.T) {
 		{"latency only", "meta:latency=1.5s", "meta", Fault{Latency: 1500 * time.Millisecond}, ""},
 
 		{"no platform", "status=503", "", Fault{}, "want platform:key=value"},
-		{"unknown platform", "tiktok:status=503", "", Fault{}, `unknown platform "tiktok"`},
+		{"unknown platform", "friendster:status=503", "", Fault{}, `unknown platform "friendster"`},
 		{"unknown key", "meta:stat=503", "", Fault{}, `unknown key "stat"`},
 		{"not key=value", "meta:status", "", Fault{}, `"status" is not key=value`},
 		{"status not a number", "meta:status=abc", "", Fault{}, `key "status": bad value "abc"`},

@@ -40,13 +40,24 @@ type Options struct {
 	// GA4APISecret, when set, is the only api_secret the GA4 collection
 	// endpoint accepts; empty accepts any non-empty one.
 	GA4APISecret string
+	// TikTokTokens maps an event_source_id (pixel code) to the one access
+	// token accepted for it; empty accepts any non-empty token.
+	TikTokTokens map[string]string
+	// PinterestTokens maps an ad account id to the one token accepted for
+	// it; empty accepts any non-empty Bearer token.
+	PinterestTokens map[string]string
+	// SnapchatTokens maps a pixel id to the one token accepted for it;
+	// empty accepts any non-empty token.
+	SnapchatTokens map[string]string
 	// WebhookSecret is the HMAC secret the webhook receiver checks
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
 	WebhookSecret string
 	// BearerTokens maps a platform that authenticates with a bearer token
-	// (linkedin, reddit, microsoft) to the one token it accepts. A platform
-	// without an entry accepts any non-empty token.
+	// (linkedin, reddit, microsoft; also snapchat, pinterest and tiktok's
+	// Access-Token) to the one token it accepts. A platform without an entry
+	// accepts any non-empty token; TikTokTokens, PinterestTokens and
+	// SnapchatTokens, when set, take precedence per account.
 	BearerTokens map[string]string
 }
 
@@ -79,6 +90,15 @@ var emulators = []struct {
 }{
 	{metaName, func(e emulatorEnv) platform {
 		return newMetaAPI(e.clock, maps.Clone(e.opts.MetaTokens), e.logger, e.maxRecorded)
+	}},
+	{tiktokName, func(e emulatorEnv) platform {
+		return newTikTokAPI(e)
+	}},
+	{pinterestName, func(e emulatorEnv) platform {
+		return newPinterestAPI(e)
+	}},
+	{snapchatName, func(e emulatorEnv) platform {
+		return newSnapchatAPI(e)
 	}},
 	{webhookName, func(e emulatorEnv) platform {
 		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
@@ -193,6 +213,17 @@ func (s *Server) GoogleAds() *Recorder { return emulator[*googleAdsAPI](s, googl
 // GA4 returns the recorder of the events the GA4 Measurement Protocol
 // emulator accepted.
 func (s *Server) GA4() *Recorder { return emulator[*ga4API](s, ga4Name).rec }
+
+// TikTok returns the recorder of the events the TikTok emulator accepted.
+func (s *Server) TikTok() *Recorder { return emulator[*tiktokAPI](s, tiktokName).rec }
+
+// Pinterest returns the recorder of the events the Pinterest emulator
+// accepted.
+func (s *Server) Pinterest() *Recorder { return emulator[*pinterestAPI](s, pinterestName).rec }
+
+// Snapchat returns the recorder of the events the Snapchat emulator
+// accepted.
+func (s *Server) Snapchat() *Recorder { return emulator[*snapchatAPI](s, snapchatName).rec }
 
 // emulator returns the platform named name as its concrete type.
 func emulator[T platform](s *Server, name string) T {

@@ -37,7 +37,7 @@
 //	    "external_id_sha256", "city_sha256", "zip_sha256", "country_sha256"
 //	  },
 //	  "click_ids":  {"gclid": "...", "fbclid": "...", ...},   as captured, omitted when none
-//	  "cookies":    {"fbp": "...", "fbc": "...", "ttp": "..."}, omitted when none
+//	  "cookies":    {"fbp": "...", "fbc": "...", "ttp": "...", "scid": "..."}, omitted when none
 //	  "properties": {"value": 59.9, "currency": "EUR", "order_id": "...", "contents": [...]},
 //	  "consent":    {"ad_user_data": "granted", ...}           omitted when the event has none
 //	}

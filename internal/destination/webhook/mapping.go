@@ -57,9 +57,10 @@ type ClickIDs struct {
 
 // Cookies are the platforms' first-party browser ids, as captured.
 type Cookies struct {
-	Fbp string `json:"fbp,omitempty"`
-	Fbc string `json:"fbc,omitempty"`
-	Ttp string `json:"ttp,omitempty"`
+	Fbp  string `json:"fbp,omitempty"`
+	Fbc  string `json:"fbc,omitempty"`
+	Ttp  string `json:"ttp,omitempty"`
+	Scid string `json:"scid,omitempty"`
 }
 
 // Properties are the business facts of the event.
@@ -186,6 +187,7 @@ func MatchKeys(e *Event) []string {
 	add("fbp", e.Cookies.Fbp)
 	add("fbc", e.Cookies.Fbc)
 	add("ttp", e.Cookies.Ttp)
+	add("scid", e.Cookies.Scid)
 	return keys
 }
 

@@ -1,0 +1,34 @@
+package tiktok
+
+import (
+	"net/http"
+
+	"github.com/signalpipe/signalpipe/internal/destination"
+)
+
+// Example is a config with placeholder ids, for `signalpipe preview` without
+// a config file.
+func Example() *Config {
+	return &Config{EventSourceID: "PIXEL_CODE", AccessTokenEnv: "TIKTOK_ACCESS_TOKEN", DefaultPhoneRegion: "US"}
+}
+
+// SetName implements destination.Config.
+func (c *Config) SetName(name string) { c.Name = name }
+
+// Open implements destination.Config: the token comes from the environment
+// variable access_token_env names.
+func (c *Config) Open(getenv func(string) string, hc *http.Client) (destination.Destination, error) {
+	return New(*c, getenv(c.AccessTokenEnv), hc)
+}
+
+// Preview implements destination.Previewer; the token is shown as the
+// variable it comes from.
+func (c *Client) Preview(batch []destination.Prepared) (destination.Request, error) {
+	return c.conn.Preview(HeaderAccessToken+": [$"+c.cfg.AccessTokenEnv+"]", c.cfg.Body(batch)), nil
+}
+
+var (
+	_ destination.Destination = (*Client)(nil)
+	_ destination.Config      = (*Config)(nil)
+	_ destination.Previewer   = (*Client)(nil)
+)
