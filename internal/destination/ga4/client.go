@@ -1,10 +1,8 @@
 package ga4
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sync"
@@ -12,9 +10,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
-
-// maxResponseBytes bounds what we read of an answer.
-const maxResponseBytes = 1 << 20
 
 // The collection paths.
 const (
@@ -42,7 +37,7 @@ func New(cfg Config, secret string, httpClient *http.Client) (*Client, error) {
 		return nil, fmt.Errorf("api_secret_env: environment variable %s is empty", cfg.APISecretEnv)
 	}
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: cfg.Timeout, Transport: destination.NewTransport(cfg.Concurrency)}
+		httpClient = destination.NewHTTPClient(cfg.Timeout, cfg.Concurrency)
 	}
 	path := CollectPath
 	if cfg.ValidationServer {
@@ -111,25 +106,15 @@ func (c *Client) send(ctx context.Context, g group) ([]destination.Result, error
 	if err := ctx.Err(); err != nil {
 		return nil, &destination.RetryableError{Reason: "canceled", Detail: err.Error()}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"&api_secret="+url.QueryEscape(c.secret), bytes.NewReader(g.body))
+	ans, err := destination.PostJSON(ctx, c.http, c.base+"&api_secret="+url.QueryEscape(c.secret), nil, g.body, c.secret)
 	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: destination.RedactError(err, c.secret)}
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, destination.TransportFailure(err, c.secret)
-	}
-	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + destination.RedactError(err, c.secret)}
-	}
-	if err := classify(resp.StatusCode, resp.Header); err != nil {
+	if err := classify(ans.Status, ans.Header); err != nil {
 		return nil, err
 	}
 	if c.cfg.ValidationServer {
-		return validationResults(len(g.index), rb)
+		return validationResults(len(g.index), ans.Body)
 	}
 	out := make([]destination.Result, len(g.index))
 	for i := range out {

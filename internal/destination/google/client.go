@@ -1,11 +1,9 @@
 package google
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 
@@ -15,9 +13,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
-
-// maxResponseBytes bounds what we read of an answer.
-const maxResponseBytes = 1 << 20
 
 // IngestPath is the events:ingest method's path below the endpoint.
 const IngestPath = "/v1/events:ingest"
@@ -42,13 +37,9 @@ func New(cfg Config, tokens oauth2.TokenSource, httpClient *http.Client) (*Clien
 		return nil, errors.New("google: no token source")
 	}
 	if httpClient == nil {
-		httpClient = newHTTPClient(cfg)
+		httpClient = destination.NewHTTPClient(cfg.Timeout, cfg.Concurrency)
 	}
 	return &Client{cfg: cfg, tokens: tokens, url: cfg.Endpoint + IngestPath, http: httpClient}, nil
-}
-
-func newHTTPClient(cfg Config) *http.Client {
-	return &http.Client{Timeout: cfg.Timeout, Transport: destination.NewTransport(cfg.Concurrency)}
 }
 
 // Name implements destination.Destination.
@@ -74,22 +65,11 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))
+	ans, err := destination.PostJSON(ctx, c.http, c.url, http.Header{"Authorization": {"Bearer " + tok.AccessToken}}, c.cfg.Body(batch), tok.AccessToken)
 	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: destination.RedactError(err, tok.AccessToken)}
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, destination.TransportFailure(err, tok.AccessToken)
-	}
-	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + destination.RedactError(err, tok.AccessToken)}
-	}
-	ref, err := classify(resp.StatusCode, resp.Header, rb)
+	ref, err := classify(ans.Status, ans.Header, ans.Body)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func (c *Config) Open(getenv func(string) string, hc *http.Client) (destination.
 		return nil, err
 	}
 	if hc == nil {
-		hc = newHTTPClient(cfg)
+		hc = destination.NewHTTPClient(cfg.Timeout, cfg.Concurrency)
 	}
 	ts, err := cfg.TokenSource(getenv, hc, Scope)
 	if err != nil {

@@ -15,7 +15,9 @@ import (
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
-// maxResponseBytes bounds what we read of an answer (2,000 rows of results).
+// maxResponseBytes bounds what we read of an answer. 2,000 rows of results
+// and row errors can pass destination.PostJSON's 1 MiB, so this client
+// reads its answers itself.
 const maxResponseBytes = 8 << 20
 
 // Client uploads to one Google Ads customer.
@@ -38,14 +40,10 @@ func New(cfg Config, tokens oauth2.TokenSource, devToken string, httpClient *htt
 		return nil, errors.New("google_ads: no token source")
 	}
 	if httpClient == nil {
-		httpClient = newHTTPClient(cfg)
+		httpClient = destination.NewHTTPClient(cfg.Timeout, cfg.Concurrency)
 	}
 	u := cfg.Endpoint + "/" + cfg.APIVersion + "/customers/" + cfg.CustomerID + ":" + cfg.method()
 	return &Client{cfg: cfg, tokens: tokens, devToken: devToken, url: u, http: httpClient}, nil
-}
-
-func newHTTPClient(cfg Config) *http.Client {
-	return &http.Client{Timeout: cfg.Timeout, Transport: destination.NewTransport(cfg.Concurrency)}
 }
 
 // Name implements destination.Destination.
