@@ -21,9 +21,9 @@ func FollowOpts(topic string) []kgo.Opt {
 	}
 }
 
-// Follow feeds every outcome read by cl into l until ctx ends. cl must have
-// been built with FollowOpts.
-func Follow(ctx context.Context, cl *kgo.Client, l *Ledger, log *slog.Logger) {
+// Follow feeds every outcome read by cl into l (a Ledger or a Monitor)
+// until ctx ends. cl must have been built with FollowOpts.
+func Follow(ctx context.Context, cl *kgo.Client, l Sink, log *slog.Logger) {
 	for ctx.Err() == nil {
 		fs := cl.PollRecords(ctx, 10000)
 		if fs.IsClientClosed() {

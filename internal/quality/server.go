@@ -12,6 +12,12 @@ import (
 //go:embed web/status.html
 var statusPage []byte
 
+//go:embed web/report.html
+var reportPage []byte
+
+//go:embed web/trace.html
+var tracePage []byte
+
 // Status is what the status page and /api/v1/status show.
 type Status struct {
 	Now     time.Time `json:"now"`
@@ -32,6 +38,13 @@ type Server struct {
 	Token string
 	// Ready reports whether the pipeline is ready; nil means ready.
 	Ready func() error
+	// Monitor, when set, serves the report, trace and alert endpoints and
+	// pages.
+	Monitor *Monitor
+	// Metrics, when set, is served on /metrics (behind the token).
+	Metrics http.Handler
+	// Clock reads "now" for relative since/until; nil is time.Now.
+	Clock func() time.Time
 }
 
 // Handler returns the HTTP handler.
@@ -55,12 +68,23 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(s.Status())
 	})))
-	mux.Handle("GET /{$}", s.auth(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /{$}", s.auth(page(statusPage)))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.auth(s.Metrics))
+	}
+	if s.Monitor != nil {
+		s.reportRoutes(mux)
+	}
+	return mux
+}
+
+// page serves an embedded HTML page; everything it needs is inline.
+func page(b []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
-		_, _ = w.Write(statusPage)
-	})))
-	return mux
+		_, _ = w.Write(b)
+	})
 }
 
 // auth requires the bearer token when one is configured. The page also

@@ -1,0 +1,414 @@
+package quality
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Query selects what a report covers. Zero Since and Until mean the last 24
+// hours; empty filters take everything.
+type Query struct {
+	Since, Until time.Time
+	Destination  string
+	EventName    string
+	Source       string
+	// Resolution of the trend series; "" picks one from the span.
+	Resolution Resolution
+}
+
+// Figures are the quality figures of a set of cells.
+type Figures struct {
+	// Received counts input records (before routing); Valid those that
+	// decoded and validated; Routed the (event, destination) pairs handed
+	// to destinations.
+	Received          int64 `json:"received"`
+	Valid             int64 `json:"valid"`
+	Invalid           int64 `json:"invalid"`
+	Deduplicated      int64 `json:"deduplicated"`
+	Suppressed        int64 `json:"suppressed"`
+	ConsentSuppressed int64 `json:"consent_suppressed"`
+	Routed            int64 `json:"routed"`
+	Delivered         int64 `json:"delivered"`
+	Rejected          int64 `json:"rejected"`
+	Retried           int64 `json:"retried"`
+	Expired           int64 `json:"expired"`
+	DegradedExported  int64 `json:"degraded_exported"`
+	// InvalidByReason and RejectedByReason break the failures down by
+	// their reason code.
+	InvalidByReason  map[string]int64 `json:"invalid_by_reason,omitempty"`
+	RejectedByReason map[string]int64 `json:"rejected_by_reason,omitempty"`
+	// DeliveryRate is delivered over the destinations' terminal outcomes;
+	// ErrorRate is rejected + expired over the same.
+	DeliveryRate float64 `json:"delivery_rate"`
+	ErrorRate    float64 `json:"error_rate"`
+	// Coverage is the share of sent events carrying each kind of
+	// identifier (email, phone, external_id, click_id, fbc_fbp, ip_ua,
+	// address).
+	Coverage map[string]float64 `json:"match_key_coverage"`
+	// MatchQualityEstimate is a 0–10 estimate (see MatchQuality), not a
+	// platform's score.
+	MatchQualityEstimate float64   `json:"match_quality_estimate"`
+	Freshness            Freshness `json:"freshness"`
+	ValueReceived        float64   `json:"value_received"`
+	ValueSent            float64   `json:"value_sent"`
+	CurrencyProblems     int64     `json:"currency_problems"`
+	// EventIDShare is the share of valid events carrying an event id, which
+	// the platforms need to deduplicate browser and server events.
+	EventIDShare float64 `json:"event_id_share"`
+
+	sent     int64
+	keys     [numKeyKinds]int64
+	fresh    dense
+	old1h    int64
+	old24h   int64
+	withID   int64
+	failures int64
+}
+
+// Freshness is event time → platform acceptance, for delivered events.
+type Freshness struct {
+	Samples      uint64  `json:"samples"`
+	P50Seconds   float64 `json:"p50_seconds"`
+	P95Seconds   float64 `json:"p95_seconds"`
+	P99Seconds   float64 `json:"p99_seconds"`
+	OlderThan1h  float64 `json:"share_older_1h"`
+	OlderThan24h float64 `json:"share_older_24h"`
+}
+
+func (f *Figures) add(c *Counters) {
+	f.Received += c.Received
+	f.Valid += c.Valid
+	f.Invalid += c.Invalid
+	f.Deduplicated += c.Deduplicated
+	f.Suppressed += c.Suppressed
+	f.ConsentSuppressed += c.ConsentSupp
+	f.Routed += c.Routed
+	f.Delivered += c.Delivered
+	f.Rejected += c.Rejected
+	f.Retried += c.Retried
+	f.Expired += c.Expired
+	f.DegradedExported += c.Degraded
+	f.sent += c.Sent
+	for i := range f.keys {
+		f.keys[i] += c.Keys[i]
+	}
+	f.fresh.merge(c.Fresh)
+	f.old1h += c.Older1h
+	f.old24h += c.Older24h
+	f.ValueReceived += c.ValueIn
+	f.ValueSent += c.ValueOut
+	f.CurrencyProblems += c.CurrencyProblems
+	f.withID += c.WithEventID
+	for r, n := range c.Reasons {
+		status, reason, _ := strings.Cut(r, ":")
+		switch status {
+		case "invalid":
+			if f.InvalidByReason == nil {
+				f.InvalidByReason = map[string]int64{}
+			}
+			f.InvalidByReason[reason] += n
+		case "rejected":
+			if f.RejectedByReason == nil {
+				f.RejectedByReason = map[string]int64{}
+			}
+			f.RejectedByReason[reason] += n
+		}
+	}
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// finish computes the derived figures.
+func (f *Figures) finish() {
+	terminal := f.Delivered + f.Rejected + f.Expired + f.DegradedExported
+	f.DeliveryRate = ratio(f.Delivered, terminal)
+	f.ErrorRate = ratio(f.Rejected+f.Expired, terminal)
+	f.Coverage = make(map[string]float64, numKeyKinds)
+	var cov [numKeyKinds]float64
+	for i, n := range f.keys {
+		cov[i] = ratio(n, f.sent)
+		f.Coverage[KeyKindNames[i]] = round4(cov[i])
+	}
+	if f.sent > 0 {
+		f.MatchQualityEstimate = math.Round(MatchQuality(cov)*10) / 10
+	}
+	f.Freshness = Freshness{
+		Samples: f.fresh.t, P50Seconds: round4(f.fresh.quantile(0.50)), P95Seconds: round4(f.fresh.quantile(0.95)),
+		P99Seconds:  round4(f.fresh.quantile(0.99)),
+		OlderThan1h: round4(ratio(f.old1h, int64(f.fresh.t))), OlderThan24h: round4(ratio(f.old24h, int64(f.fresh.t))),
+	}
+	f.EventIDShare = round4(ratio(f.withID, f.Valid))
+	f.DeliveryRate, f.ErrorRate = round4(f.DeliveryRate), round4(f.ErrorRate)
+	f.ValueReceived, f.ValueSent = math.Round(f.ValueReceived*100)/100, math.Round(f.ValueSent*100)/100
+}
+
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+
+// Point is one window of a trend series.
+type Point struct {
+	Start     time.Time `json:"start"`
+	Received  int64     `json:"received"`
+	Invalid   int64     `json:"invalid"`
+	Routed    int64     `json:"routed"`
+	Delivered int64     `json:"delivered"`
+	Rejected  int64     `json:"rejected"`
+	Expired   int64     `json:"expired"`
+	// MatchQualityEstimate and P95Seconds are per window, for the charts.
+	MatchQualityEstimate float64 `json:"match_quality_estimate"`
+	P95Seconds           float64 `json:"p95_seconds"`
+}
+
+// Breakdown is the figures of one destination, event name or source.
+type Breakdown struct {
+	Name     string  `json:"name"`
+	Figures  Figures `json:"figures"`
+	Previous Figures `json:"previous"`
+	// Health is set for destinations.
+	Health *Health  `json:"health,omitempty"`
+	Series []Point  `json:"series,omitempty"`
+	Top    []Reason `json:"top_reasons,omitempty"`
+}
+
+// Reason is one failure reason with its count and example event ids.
+type Reason struct {
+	Destination string   `json:"destination,omitempty"`
+	Status      string   `json:"status"`
+	Reason      string   `json:"reason"`
+	Count       int64    `json:"count"`
+	Examples    []string `json:"example_event_ids,omitempty"`
+}
+
+// Report is what /api/v1/report returns.
+type Report struct {
+	Generated  time.Time  `json:"generated"`
+	Since      time.Time  `json:"since"`
+	Until      time.Time  `json:"until"`
+	Resolution Resolution `json:"resolution"`
+	Filter     struct {
+		Destination string `json:"destination,omitempty"`
+		EventName   string `json:"event_name,omitempty"`
+		Source      string `json:"source,omitempty"`
+	} `json:"filter"`
+	// Totals covers the period; Previous the period of the same length
+	// just before it, for the change.
+	Totals       Figures     `json:"totals"`
+	Previous     Figures     `json:"previous"`
+	Series       []Point     `json:"series"`
+	Destinations []Breakdown `json:"destinations"`
+	EventNames   []Breakdown `json:"event_names"`
+	Sources      []Breakdown `json:"sources"`
+	TopReasons   []Reason    `json:"top_reasons"`
+	Alerts       []Alert     `json:"alerts"`
+	// Notes explain estimates and limits of the figures.
+	Notes []string `json:"notes"`
+}
+
+// pick chooses the finest resolution whose retention covers since and whose
+// series stays readable.
+func (a *Aggregator) pick(q Query, now time.Time) Resolution {
+	if q.Resolution != "" {
+		return q.Resolution
+	}
+	span := q.Until.Sub(q.Since)
+	switch {
+	case span <= 3*time.Hour && !q.Since.Before(now.Add(-a.retention.Minutes)):
+		return Minute
+	case span <= 35*24*time.Hour && !q.Since.Before(now.Add(-a.retention.Hours)):
+		return Hour
+	}
+	return Day
+}
+
+func (q Query) matches(k Key) bool {
+	return (q.Destination == "" || k.Destination == q.Destination) &&
+		(q.EventName == "" || k.EventName == q.EventName) && (q.Source == "" || k.Source == q.Source)
+}
+
+// accumulator gathers figures by name.
+type accumulator map[string]*Figures
+
+func (m accumulator) at(name string) *Figures {
+	f := m[name]
+	if f == nil {
+		f = &Figures{}
+		m[name] = f
+	}
+	return f
+}
+
+// Report builds the report for q. Figures for a destination filter are that
+// destination's: records received before routing belong to no destination,
+// so Received is then zero and Routed is the inflow.
+func (a *Aggregator) Report(q Query) Report {
+	now := a.clock()
+	if q.Until.IsZero() {
+		q.Until = now
+	}
+	if q.Since.IsZero() {
+		q.Since = q.Until.Add(-24 * time.Hour)
+	}
+	res := a.pick(q, now)
+	r := Report{Generated: now, Since: q.Since, Until: q.Until, Resolution: res}
+	r.Filter.Destination, r.Filter.EventName, r.Filter.Source = q.Destination, q.EventName, q.Source
+	prevSince := q.Since.Add(-q.Until.Sub(q.Since))
+
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	s := a.series[slices.Index(Resolutions, res)]
+	from, to := truncate(q.Since, res), q.Until
+	pfrom := truncate(prevSince, res)
+	dests, prevDests := accumulator{}, accumulator{}
+	names, prevNames := accumulator{}, accumulator{}
+	srcs, prevSrcs := accumulator{}, accumulator{}
+	destSeries := map[string][]Point{}
+	reasons := map[[3]string]int64{}
+	keys := make([]int64, 0, len(s.windows))
+	for k := range s.windows {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, ws := range keys {
+		w := s.windows[ws]
+		if w.start.Before(pfrom) || !w.start.Before(to) {
+			continue
+		}
+		cur := !w.start.Before(from)
+		var pt Point
+		var ptFig Figures
+		destPts := map[string]*Figures{}
+		for k, c := range w.cells {
+			if !q.matches(k) {
+				continue
+			}
+			if !cur {
+				prevNames.at(k.EventName).add(c)
+				prevSrcs.at(k.Source).add(c)
+				r.Previous.add(c)
+				if k.Destination != "" {
+					prevDests.at(k.Destination).add(c)
+				}
+				continue
+			}
+			r.Totals.add(c)
+			names.at(k.EventName).add(c)
+			srcs.at(k.Source).add(c)
+			ptFig.add(c)
+			if k.Destination != "" {
+				dests.at(k.Destination).add(c)
+				df := destPts[k.Destination]
+				if df == nil {
+					df = &Figures{}
+					destPts[k.Destination] = df
+				}
+				df.add(c)
+			}
+			for rs, n := range c.Reasons {
+				st, rn, _ := strings.Cut(rs, ":")
+				reasons[[3]string{k.Destination, st, rn}] += n
+			}
+		}
+		if !cur {
+			continue
+		}
+		pt = point(w.start, &ptFig)
+		r.Series = append(r.Series, pt)
+		for d, f := range destPts {
+			destSeries[d] = append(destSeries[d], point(w.start, f))
+		}
+	}
+	r.Totals.finish()
+	r.Previous.finish()
+	for _, rs := range sortedReasons(reasons, 20) {
+		rs.Examples = a.examples.get(rs.Destination, rs.Status+":"+rs.Reason)
+		r.TopReasons = append(r.TopReasons, rs)
+	}
+	r.Destinations = breakdowns(dests, prevDests)
+	for i := range r.Destinations {
+		d := &r.Destinations[i]
+		d.Series = destSeries[d.Name]
+		for _, rs := range r.TopReasons {
+			if rs.Destination == d.Name && len(d.Top) < 5 {
+				d.Top = append(d.Top, rs)
+			}
+		}
+	}
+	r.EventNames = breakdowns(names, prevNames)
+	r.Sources = breakdowns(srcs, prevSrcs)
+	r.Notes = []string{
+		"match_quality_estimate is signalpipe's estimate (0–10) from match-key coverage, weighted email 3, phone 2, click id 2, external id 1, fbc/fbp 1, IP+UA 0.6, address 0.4; the platforms' own scores may differ",
+		"freshness quantiles are read from a log histogram and are within 5% of the exact value",
+		"figures are per outcome time; a destination's received is its routed count",
+	}
+	return r
+}
+
+func point(start time.Time, f *Figures) Point {
+	f.finish()
+	return Point{Start: start, Received: f.Received, Invalid: f.Invalid, Routed: f.Routed, Delivered: f.Delivered,
+		Rejected: f.Rejected, Expired: f.Expired, MatchQualityEstimate: f.MatchQualityEstimate, P95Seconds: f.Freshness.P95Seconds}
+}
+
+func breakdowns(cur, prev accumulator) []Breakdown {
+	out := make([]Breakdown, 0, len(cur))
+	for name, f := range cur {
+		f.finish()
+		b := Breakdown{Name: name, Figures: *f}
+		if p := prev[name]; p != nil {
+			p.finish()
+			b.Previous = *p
+		} else {
+			b.Previous.finish()
+		}
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(a, b Breakdown) int {
+		return cmp.Or(cmp.Compare(b.Figures.Received+b.Figures.Routed, a.Figures.Received+a.Figures.Routed), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+func sortedReasons(m map[[3]string]int64, limit int) []Reason {
+	out := make([]Reason, 0, len(m))
+	for k, n := range m {
+		out = append(out, Reason{Destination: k[0], Status: k[1], Reason: k[2], Count: n})
+	}
+	slices.SortFunc(out, func(a, b Reason) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Destination, b.Destination), cmp.Compare(a.Reason, b.Reason))
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// totals returns the finished figures for q without the breakdowns, for
+// alert rules.
+func (a *Aggregator) totals(q Query) Figures {
+	now := a.clock()
+	res := a.pick(q, now)
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	s := a.series[slices.Index(Resolutions, res)]
+	from := truncate(q.Since, res)
+	var f Figures
+	for _, w := range s.windows {
+		if w.start.Before(from) || !w.start.Before(q.Until) {
+			continue
+		}
+		for k, c := range w.cells {
+			if q.matches(k) {
+				f.add(c)
+			}
+		}
+	}
+	f.finish()
+	return f
+}
