@@ -203,7 +203,8 @@ func (al *Alerter) read(r Rule, now time.Time) []check {
 	if r.EventName != "" {
 		subject += " · " + r.EventName
 	}
-	q := Query{Since: now.Add(-r.Window), Until: now, Destination: r.Destination, EventName: r.EventName, Resolution: Minute}
+	// Until is exclusive; a nanosecond past now takes in outcomes stamped now.
+	q := Query{Since: now.Add(-r.Window), Until: now.Add(time.Nanosecond), Destination: r.Destination, EventName: r.EventName, Resolution: Minute}
 	if r.Window > 6*time.Hour {
 		q.Resolution = Hour
 	}
