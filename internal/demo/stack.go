@@ -42,6 +42,9 @@ type Stack struct {
 	SandboxURL string
 	Config     config.Config
 	Ledger     *quality.Ledger
+	// Quality is the quality stage fed from sp.outcomes (its Ledger is
+	// Ledger): the report's aggregates, the trace index and the alerts.
+	Quality *quality.Monitor
 	Producer   *kgo.Client
 	// App is the running pipeline (for its breakers' states).
 	App *app.App
@@ -112,7 +115,15 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Ledger = quality.NewLedger(o.TrackRecords)
+	s.Quality = quality.NewMonitor(s.Config.Quality, quality.MonitorOptions{Clock: o.Clock, TrackRecords: o.TrackRecords})
+	s.Quality.Breakers = func() map[string]string {
+		out := map[string]string{}
+		for d, st := range pipe.Breakers() {
+			out[d] = string(st)
+		}
+		return out
+	}
+	s.Ledger = s.Quality.Ledger
 	follower, err := kgo.NewClient(append(base, quality.FollowOpts(s.Config.Kafka.Topics().Outcomes())...)...)
 	if err != nil {
 		return nil, err
@@ -121,7 +132,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		quality.Follow(pctx, follower, s.Ledger, o.Logger)
+		quality.Follow(pctx, follower, s.Quality, o.Logger)
 	}()
 	s.Producer, err = kgo.NewClient(append(base, kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(20000), kgo.ProducerBatchMaxBytes(1<<20))...)
 	if err != nil {

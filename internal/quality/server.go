@@ -4,7 +4,10 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -45,6 +48,11 @@ type Server struct {
 	Metrics http.Handler
 	// Clock reads "now" for relative since/until; nil is time.Now.
 	Clock func() time.Time
+	// Destinations, when set, returns each destination's breaker state for
+	// /readyz. An open breaker does not make the process unready (the
+	// pages matter most during an outage, and the backlog waits in Kafka
+	// whatever the probe says); /readyz lists it as degraded.
+	Destinations func() map[string]string
 }
 
 // Handler returns the HTTP handler.
@@ -61,7 +69,19 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ready\n"))
+		if s.Destinations != nil {
+			states := s.Destinations()
+			names := slices.Sorted(maps.Keys(states))
+			for _, d := range names {
+				note := ""
+				if states[d] != "closed" {
+					note = " (degraded: the backlog waits in Kafka)"
+				}
+				fmt.Fprintf(w, "destination %s: breaker %s%s\n", d, states[d], note)
+			}
+		}
 	})
 	mux.Handle("GET /api/v1/status", s.auth(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
