@@ -44,8 +44,8 @@ type Stack struct {
 	Ledger     *quality.Ledger
 	// Quality is the quality stage fed from sp.outcomes (its Ledger is
 	// Ledger): the report's aggregates, the trace index and the alerts.
-	Quality *quality.Monitor
-	Producer   *kgo.Client
+	Quality  *quality.Monitor
+	Producer *kgo.Client
 	// App is the running pipeline (for its breakers' states).
 	App *app.App
 
