@@ -324,6 +324,10 @@ func (a *Aggregator) Report(q Query) Report {
 			destSeries[d] = append(destSeries[d], point(w.start, f))
 		}
 	}
+	r.Series = fill(r.Series, from, to, res)
+	for d, pts := range destSeries {
+		destSeries[d] = fill(pts, from, to, res)
+	}
 	r.Totals.finish()
 	r.Previous.finish()
 	for _, rs := range sortedReasons(reasons, 20) {
@@ -348,6 +352,29 @@ func (a *Aggregator) Report(q Query) Report {
 		"figures are per outcome time; a destination's received is its routed count",
 	}
 	return r
+}
+
+// fill returns pts with an empty point for every window from..to that has
+// none, so charts show quiet windows as zero rather than skipping them.
+func fill(pts []Point, from, to time.Time, res Resolution) []Point {
+	out := make([]Point, 0, len(pts))
+	i := 0
+	for t := from; t.Before(to) && len(out) < 10000; t = next(t, res) {
+		if i < len(pts) && pts[i].Start.Equal(t) {
+			out = append(out, pts[i])
+			i++
+			continue
+		}
+		out = append(out, Point{Start: t})
+	}
+	return out
+}
+
+func next(t time.Time, res Resolution) time.Time {
+	if res == Day {
+		return t.AddDate(0, 0, 1)
+	}
+	return t.Add(res.Width())
 }
 
 func point(start time.Time, f *Figures) Point {
