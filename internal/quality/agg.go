@@ -101,7 +101,7 @@ type Counters struct {
 	Older1h, Older24h                      int64
 	ValueIn, ValueOut                      float64
 	CurrencyProblems                       int64
-	Reasons                                map[string]int64 // "status:reason"
+	Reasons                                map[reasonKey]int64
 }
 
 // window holds one time window's cells.
@@ -336,14 +336,20 @@ func apply(w *window, o event.Outcome, maxCells int) {
 	}
 	if o.Status != event.StatusDelivered && (o.Reason != "" || o.Status != event.StatusDeduplicated) {
 		if c.Reasons == nil {
-			c.Reasons = map[string]int64{}
+			c.Reasons = map[reasonKey]int64{}
 		}
-		r := string(o.Status) + ":" + orUnknown(o.Reason)
+		r := reasonKey{o.Status, orUnknown(o.Reason)}
 		if _, ok := c.Reasons[r]; !ok && len(c.Reasons) >= maxReasons {
-			r = string(o.Status) + ":other"
+			r.reason = "other"
 		}
 		c.Reasons[r]++
 	}
+}
+
+// reasonKey is a non-delivered outcome's status and reason code.
+type reasonKey struct {
+	status event.Status
+	reason string
 }
 
 // validCurrency reports whether c looks like an ISO 4217 code.

@@ -222,3 +222,45 @@ func TestSketchQuantiles(t *testing.T) {
 		t.Errorf("sketch of 1000 values spanning 3 decades has %d entries", len(s))
 	}
 }
+
+// TestReportPartsAgree checks that a report scanned in parts (months of
+// windows, one part per core) adds up to the same figures as one pass.
+func TestReportPartsAgree(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: t0}
+	a := NewAggregator(AggregatorOptions{Clock: clk.Now})
+	for h := 20 * 24; h > 0; h-- {
+		at := t0.Add(-time.Duration(h) * time.Hour)
+		for d := range 3 {
+			dest := string(rune('a' + d))
+			a.Add(event.Outcome{Record: "r", EventID: "e", EventName: "lead", Source: event.SourceWeb, Status: event.StatusRouted, Destinations: []string{dest}, At: at})
+			st := event.StatusDelivered
+			if h%7 == 0 {
+				st = event.StatusRejected
+			}
+			a.Add(event.Outcome{Record: "r", EventID: "e", EventName: "lead", Source: event.SourceWeb, Destination: dest, Status: st, Reason: "x",
+				EventTime: at.Add(-time.Duration(h) * time.Second), MatchKeys: []string{"em"}, Value: val(float64(h)), Currency: "EUR", At: at})
+		}
+	}
+	q := Query{Since: t0.Add(-10 * 24 * time.Hour), Until: t0}
+	r := a.Report(q)
+	one := a.totals(q)
+	prev := a.totals(Query{Since: t0.Add(-20 * 24 * time.Hour), Until: q.Since})
+	if r.Totals.Delivered != one.Delivered || r.Totals.Rejected != one.Rejected || r.Totals.ValueSent != one.ValueSent ||
+		r.Totals.Freshness != one.Freshness || r.Previous.Delivered != prev.Delivered || r.Totals.Received != 720 {
+		t.Errorf("parts %+v\none pass %+v", r.Totals, one)
+	}
+	if len(r.Series) != 240 || !r.Series[0].Start.Equal(truncate(q.Since, Hour)) {
+		t.Errorf("series of %d points from %v", len(r.Series), r.Series[0].Start)
+	}
+	for i := 1; i < len(r.Series); i++ {
+		if !r.Series[i].Start.After(r.Series[i-1].Start) {
+			t.Fatalf("series out of order at %d", i)
+		}
+	}
+	for _, d := range r.Destinations {
+		if len(d.Series) != 240 || d.Figures.Routed != 240 {
+			t.Errorf("destination %s: %d points, %d routed", d.Name, len(d.Series), d.Figures.Routed)
+		}
+	}
+}

@@ -3,9 +3,12 @@ package quality
 import (
 	"cmp"
 	"math"
+	"runtime"
 	"slices"
-	"strings"
+	"sync"
 	"time"
+
+	"github.com/signalpipe/signalpipe/internal/event"
 )
 
 // Query selects what a report covers. Zero Since and Until mean the last 24
@@ -102,20 +105,60 @@ func (f *Figures) add(c *Counters) {
 	f.ValueSent += c.ValueOut
 	f.CurrencyProblems += c.CurrencyProblems
 	f.withID += c.WithEventID
+	if len(c.Reasons) == 0 {
+		return
+	}
 	for r, n := range c.Reasons {
-		status, reason, _ := strings.Cut(r, ":")
-		switch status {
-		case "invalid":
-			if f.InvalidByReason == nil {
-				f.InvalidByReason = map[string]int64{}
-			}
-			f.InvalidByReason[reason] += n
-		case "rejected":
-			if f.RejectedByReason == nil {
-				f.RejectedByReason = map[string]int64{}
-			}
-			f.RejectedByReason[reason] += n
+		switch r.status {
+		case event.StatusInvalid:
+			f.InvalidByReason = bumpReason(f.InvalidByReason, r.reason, n)
+		case event.StatusRejected:
+			f.RejectedByReason = bumpReason(f.RejectedByReason, r.reason, n)
 		}
+	}
+}
+
+func bumpReason(m map[string]int64, reason string, n int64) map[string]int64 {
+	if m == nil {
+		m = map[string]int64{}
+	}
+	m[reason] += n
+	return m
+}
+
+// merge adds o's raw figures (not the derived ones finish computes) to f.
+func (f *Figures) merge(o *Figures) {
+	f.Received += o.Received
+	f.Valid += o.Valid
+	f.Invalid += o.Invalid
+	f.Deduplicated += o.Deduplicated
+	f.Suppressed += o.Suppressed
+	f.ConsentSuppressed += o.ConsentSuppressed
+	f.Routed += o.Routed
+	f.Delivered += o.Delivered
+	f.Rejected += o.Rejected
+	f.Retried += o.Retried
+	f.Expired += o.Expired
+	f.DegradedExported += o.DegradedExported
+	f.sent += o.sent
+	for i := range f.keys {
+		f.keys[i] += o.keys[i]
+	}
+	for i, n := range o.fresh.n {
+		f.fresh.n[i] += n
+	}
+	f.fresh.t += o.fresh.t
+	f.old1h += o.old1h
+	f.old24h += o.old24h
+	f.ValueReceived += o.ValueReceived
+	f.ValueSent += o.ValueSent
+	f.CurrencyProblems += o.CurrencyProblems
+	f.withID += o.withID
+	for r, n := range o.InvalidByReason {
+		f.InvalidByReason = bumpReason(f.InvalidByReason, r, n)
+	}
+	for r, n := range o.RejectedByReason {
+		f.RejectedByReason = bumpReason(f.RejectedByReason, r, n)
 	}
 }
 
@@ -265,65 +308,35 @@ func (a *Aggregator) Report(q Query) Report {
 	s := a.series[slices.Index(Resolutions, res)]
 	from, to := truncate(q.Since, res), q.Until
 	pfrom := truncate(prevSince, res)
-	dests, prevDests := accumulator{}, accumulator{}
-	names, prevNames := accumulator{}, accumulator{}
-	srcs, prevSrcs := accumulator{}, accumulator{}
-	destSeries := map[string][]Point{}
-	reasons := map[[3]string]int64{}
 	keys := make([]int64, 0, len(s.windows))
-	for k := range s.windows {
-		keys = append(keys, k)
+	for k, w := range s.windows {
+		if !w.start.Before(pfrom) && w.start.Before(to) {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
-	for _, ws := range keys {
-		w := s.windows[ws]
-		if w.start.Before(pfrom) || !w.start.Before(to) {
-			continue
-		}
-		cur := !w.start.Before(from)
-		var pt Point
-		var ptFig Figures
-		destPts := map[string]*Figures{}
-		for k, c := range w.cells {
-			if !q.matches(k) {
-				continue
-			}
-			if !cur {
-				prevNames.at(k.EventName).add(c)
-				prevSrcs.at(k.Source).add(c)
-				r.Previous.add(c)
-				if k.Destination != "" {
-					prevDests.at(k.Destination).add(c)
-				}
-				continue
-			}
-			r.Totals.add(c)
-			names.at(k.EventName).add(c)
-			srcs.at(k.Source).add(c)
-			ptFig.add(c)
-			if k.Destination != "" {
-				dests.at(k.Destination).add(c)
-				df := destPts[k.Destination]
-				if df == nil {
-					df = &Figures{}
-					destPts[k.Destination] = df
-				}
-				df.add(c)
-			}
-			for rs, n := range c.Reasons {
-				st, rn, _ := strings.Cut(rs, ":")
-				reasons[[3]string{k.Destination, st, rn}] += n
-			}
-		}
-		if !cur {
-			continue
-		}
-		pt = point(w.start, &ptFig)
-		r.Series = append(r.Series, pt)
-		for d, f := range destPts {
-			destSeries[d] = append(destSeries[d], point(w.start, f))
-		}
+	ws := make([]*window, len(keys))
+	for i, k := range keys {
+		ws[i] = s.windows[k]
 	}
+	// Months of windows are scanned in parts, one per core, and merged in
+	// window order.
+	parts := min(runtime.GOMAXPROCS(0), 4, max(len(ws)/48, 1))
+	scans := make([]*scan, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		scans[i] = newScan()
+		lo, hi := i*len(ws)/parts, (i+1)*len(ws)/parts
+		wg.Go(func() { scans[i].windows(ws[lo:hi], q, from) })
+	}
+	wg.Wait()
+	sc := scans[0]
+	for _, o := range scans[1:] {
+		sc.merge(o)
+	}
+	r.Totals, r.Previous, r.Series = sc.totals, sc.previous, sc.series
+	dests, prevDests, names, prevNames, srcs, prevSrcs := sc.dests, sc.prevDests, sc.names, sc.prevNames, sc.srcs, sc.prevSrcs
+	destSeries, reasons := sc.destSeries, sc.reasons
 	r.Series = fill(r.Series, from, to, res)
 	for d, pts := range destSeries {
 		destSeries[d] = fill(pts, from, to, res)
@@ -375,6 +388,86 @@ func next(t time.Time, res Resolution) time.Time {
 		return t.AddDate(0, 0, 1)
 	}
 	return t.Add(res.Width())
+}
+
+// scan is what a run of windows adds up to.
+type scan struct {
+	totals, previous                   Figures
+	series                             []Point
+	dests, prevDests, names, prevNames accumulator
+	srcs, prevSrcs                     accumulator
+	destSeries                         map[string][]Point
+	reasons                            map[[3]string]int64
+}
+
+func newScan() *scan {
+	return &scan{dests: accumulator{}, prevDests: accumulator{}, names: accumulator{}, prevNames: accumulator{},
+		srcs: accumulator{}, prevSrcs: accumulator{}, destSeries: map[string][]Point{}, reasons: map[[3]string]int64{}}
+}
+
+// windows adds ws (in time order) to sc: windows before from count for the
+// previous period.
+func (sc *scan) windows(ws []*window, q Query, from time.Time) {
+	for _, w := range ws {
+		cur := !w.start.Before(from)
+		nameAcc, srcAcc := sc.names, sc.srcs
+		if !cur {
+			nameAcc, srcAcc = sc.prevNames, sc.prevSrcs
+		}
+		// Each cell is added to its name, its source and its window (and
+		// the window's destination); totals and destination figures are
+		// merged from the windows, which is far cheaper than per cell.
+		var win Figures
+		winDests := accumulator{}
+		for k, c := range w.cells {
+			if !q.matches(k) {
+				continue
+			}
+			nameAcc.at(k.EventName).add(c)
+			srcAcc.at(k.Source).add(c)
+			win.add(c)
+			if k.Destination != "" {
+				winDests.at(k.Destination).add(c)
+			}
+			if cur && len(c.Reasons) > 0 {
+				for rk, n := range c.Reasons {
+					sc.reasons[[3]string{k.Destination, string(rk.status), rk.reason}] += n
+				}
+			}
+		}
+		if !cur {
+			sc.previous.merge(&win)
+			for d, f := range winDests {
+				sc.prevDests.at(d).merge(f)
+			}
+			continue
+		}
+		sc.totals.merge(&win)
+		sc.series = append(sc.series, point(w.start, &win))
+		for d, f := range winDests {
+			sc.dests.at(d).merge(f)
+			sc.destSeries[d] = append(sc.destSeries[d], point(w.start, f))
+		}
+	}
+}
+
+// merge adds o, which covers later windows, to sc.
+func (sc *scan) merge(o *scan) {
+	sc.totals.merge(&o.totals)
+	sc.previous.merge(&o.previous)
+	sc.series = append(sc.series, o.series...)
+	for _, p := range []struct{ to, from accumulator }{{sc.dests, o.dests}, {sc.prevDests, o.prevDests}, {sc.names, o.names},
+		{sc.prevNames, o.prevNames}, {sc.srcs, o.srcs}, {sc.prevSrcs, o.prevSrcs}} {
+		for k, f := range p.from {
+			p.to.at(k).merge(f)
+		}
+	}
+	for d, pts := range o.destSeries {
+		sc.destSeries[d] = append(sc.destSeries[d], pts...)
+	}
+	for k, n := range o.reasons {
+		sc.reasons[k] += n
+	}
 }
 
 func point(start time.Time, f *Figures) Point {
