@@ -3,6 +3,7 @@ package quality
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -168,5 +169,36 @@ func TestTracesBounded(t *testing.T) {
 	}
 	if got, _ := tr.Get("a"); len(got.Steps) != maxTraceSteps {
 		t.Errorf("a keeps %d steps, want %d", len(got.Steps), maxTraceSteps)
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		ready    error
+		dests    map[string]string
+		wantCode int
+		want     []string
+	}{
+		{"broker up, breakers closed", nil, map[string]string{"meta": "closed"}, 200, []string{"ready", "destination meta: breaker closed"}},
+		{"a breaker open is degraded, not unready", nil, map[string]string{"meta": "open", "hook": "closed"}, 200, []string{"destination meta: breaker open (degraded", "destination hook: breaker closed"}},
+		{"broker down", errors.New("kafka unreachable: dial tcp"), nil, 503, []string{"not ready: kafka unreachable"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &Server{Token: "tok", Ready: func() error { return tt.ready }, Destinations: func() map[string]string { return tt.dests }}
+			w := httptest.NewRecorder()
+			s.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+			if w.Code != tt.wantCode {
+				t.Errorf("code %d, want %d", w.Code, tt.wantCode)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(w.Body.String(), want) {
+					t.Errorf("body %q lacks %q", w.Body.String(), want)
+				}
+			}
+		})
 	}
 }
