@@ -26,6 +26,7 @@ import (
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/quality"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
+	"github.com/signalpipe/signalpipe/internal/telemetry"
 )
 
 // Options configure a demo run.
@@ -137,7 +138,13 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 	defer cancel()
 	started := time.Now()
 
-	st, err := Start(ctx, StackOptions{Broker: o.Broker, DataDir: o.DataDir, Logger: o.Logger, TrackRecords: o.Once})
+	var st *Stack
+	metrics, err := telemetry.New(telemetry.Options{Breakers: func() map[string]string { return st.Quality.Breakers() }})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = metrics.Shutdown(context.Background()) }()
+	st, err = Start(ctx, StackOptions{Broker: o.Broker, DataDir: o.DataDir, Logger: o.Logger, TrackRecords: o.Once, OnCommit: metrics.OnCommit, OnOutcome: metrics.Outcome})
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +193,7 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 		if err != nil {
 			return nil, fmt.Errorf("status page: listening on %s: %w (use --listen to pick another address)", o.Listen, err)
 		}
-		srv := &http.Server{Handler: (&quality.Server{Status: status, Monitor: st.Quality}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: (&quality.Server{Status: status, Monitor: st.Quality, Metrics: metrics.Handler()}).Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		go st.Quality.Alerter.Run(ctx, st.Config.Quality.Alerts.EvaluateEvery)

@@ -30,6 +30,10 @@ type StackOptions struct {
 	TrackRecords bool
 	// Tune may adjust the pipeline config before it starts.
 	Tune func(*config.Config)
+	// OnCommit and OnOutcome, if set, see every committed batch and every
+	// outcome (the demo's metrics).
+	OnCommit  func(stage string, consumed, produced int)
+	OnOutcome func(event.Outcome)
 }
 
 // Stack is the embedded default running in-process: a Kafka-compatible
@@ -90,7 +94,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	pipe, err := app.New(s.Config, app.Options{Logger: o.Logger, Clock: o.Clock, Getenv: func(k string) string {
+	pipe, err := app.New(s.Config, app.Options{Logger: o.Logger, Clock: o.Clock, OnCommit: o.OnCommit, Getenv: func(k string) string {
 		switch k {
 		case tokenEnv:
 			return demoToken
@@ -123,6 +127,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 		}
 		return out
 	}
+	s.Quality.Observe = o.OnOutcome
 	s.Ledger = s.Quality.Ledger
 	follower, err := kgo.NewClient(append(base, quality.FollowOpts(s.Config.Kafka.Topics().Outcomes())...)...)
 	if err != nil {
