@@ -174,6 +174,21 @@ func TestReportPageInBrowser(t *testing.T) {
 		}
 	}
 
+	// Drill-down: clicking an event name filters the page to it.
+	if err := chromedp.Do(bctx,
+		chromedp.Click(chromedp.CSS(`#names tbody tr[data-name="purchase"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#names tbody tr:only-child[data-name="purchase"]`)),
+	); err != nil {
+		t.Fatalf("drilling down to purchase: %v", err)
+	}
+	selected, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('f-event_name').value + ' ' + new URLSearchParams(location.search).get('event_name')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if selected != "purchase purchase" {
+		t.Errorf("after the click the filter and URL say %q, want purchase", selected)
+	}
+
 	// A rejection example opens its trace, which tells the platform's answer.
 	if firstExample == "" {
 		if ledger.Outcomes[event.StatusRejected]+ledger.Outcomes[event.StatusExpired] > 0 {
