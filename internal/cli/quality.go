@@ -74,6 +74,8 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 	mon.Alerter.Client = &http.Client{Timeout: cfg.Quality.Alerts.Timeout}
 	mon.Alerter.Logger = d.log
 	fctx, cancel := context.WithCancel(ctx)
+	mon.CatchUp = quality.NewCatchUp(time.Now())
+	go mon.CatchUp.Listen(fctx, kadm.NewClient(cl), cfg.Kafka.Topics().Outcomes(), 5*time.Minute, d.log)
 	go quality.Follow(fctx, cl, mon, d.log)
 	go mon.Alerter.Run(fctx, cfg.Quality.Alerts.EvaluateEvery)
 	lag := &telemetry.LagPoller{Admin: kadm.NewClient(cl), Groups: consumerGroups(cfg), Interval: 15 * time.Second, Logger: d.log}
@@ -90,7 +92,8 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 		Handler: (&quality.Server{
 			Token: token, Monitor: mon, Metrics: d.metrics.Handler(),
 			Status: func() quality.Status {
-				return quality.Status{Now: time.Now(), Started: started, Ledger: mon.Ledger.Snapshot(), Extra: map[string]any{"breakers": breakerStates(d.pipe)}}
+				return quality.Status{Now: time.Now(), Started: started, Ledger: mon.Ledger.Snapshot(),
+					Extra: map[string]any{"breakers": breakerStates(d.pipe), "caught_up": mon.CatchUp.Done()}}
 			},
 			Ready:        func() error { return brokerReady(ctx, cl) },
 			Destinations: func() map[string]string { return breakerStates(d.pipe) },

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalpipe/signalpipe/internal/app"
@@ -134,7 +135,12 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, follower.Close)
-	s.wg.Add(1)
+	s.Quality.CatchUp = quality.NewCatchUp(time.Now())
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.Quality.CatchUp.Listen(pctx, kadm.NewClient(follower), s.Config.Kafka.Topics().Outcomes(), time.Minute, o.Logger)
+	}()
 	go func() {
 		defer s.wg.Done()
 		quality.Follow(pctx, follower, s.Quality, o.Logger)

@@ -65,6 +65,9 @@ type Alerter struct {
 	Client     *http.Client
 	Clock      func() time.Time
 	Logger     *slog.Logger
+	// Ready, if set, must be true for rules to be evaluated: false while
+	// the aggregates are still being rebuilt from sp.outcomes.
+	Ready func() bool
 
 	mu       sync.Mutex
 	states   map[string]*alertState
@@ -82,6 +85,9 @@ type check struct {
 // Evaluate reads every rule once and advances the alerts' states; messages
 // go out before it returns.
 func (al *Alerter) Evaluate(ctx context.Context) {
+	if al.Ready != nil && !al.Ready() {
+		return
+	}
 	now := al.clock()
 	var outbox []Alert
 	al.mu.Lock()

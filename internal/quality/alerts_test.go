@@ -183,3 +183,32 @@ func TestAlertVolumeDropAndCoverage(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertsWaitForCatchUp: while the aggregates are rebuilt after a
+// restart the recent windows look empty, so no rule may judge them.
+func TestAlertsWaitForCatchUp(t *testing.T) {
+	t.Parallel()
+	hook := &webhook{}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	clk := &fakeClock{t: t0}
+	m := NewMonitor(Config{Alerts: AlertsConfig{Rules: []Rule{{Name: "v", Kind: RuleVolumeDrop, Threshold: 0.5, Window: time.Hour}}}}, MonitorOptions{Clock: clk.Now})
+	m.Alerter.WebhookURL, m.Alerter.Client = srv.URL, srv.Client()
+	m.CatchUp = NewCatchUp(t0)
+	// Last week had traffic; this hour is not read yet.
+	for range 100 {
+		m.Add(event.Outcome{Record: "r", EventName: "lead", Status: event.StatusInvalid, At: t0.Add(-7*24*time.Hour + 10*time.Minute)})
+	}
+	clk.Add(30 * time.Minute)
+	m.Alerter.Evaluate(context.Background())
+	if a := m.Alerter.Alerts(); len(a) != 0 {
+		t.Fatalf("alerts while catching up: %+v", a)
+	}
+	m.CatchUp.mu.Lock()
+	m.CatchUp.done = true
+	m.CatchUp.mu.Unlock()
+	m.Alerter.Evaluate(context.Background())
+	if a := m.Alerter.Alerts(); len(a) != 1 || a[0].State != AlertFiring {
+		t.Fatalf("after catching up: %+v, want the volume drop firing (for 0)", a)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -47,13 +48,17 @@ func TestReplicasAndRestartAgree(t *testing.T) {
 	if err := prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
+	started := time.Now()
 	follow := func() (*quality.Monitor, func()) {
 		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(50 * time.Millisecond)}, quality.FollowOpts("sp.outcomes")...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		m := quality.NewMonitor(quality.Config{}, quality.MonitorOptions{})
+		m.CatchUp = quality.NewCatchUp(started)
 		fctx, fcancel := context.WithCancel(ctx)
+		// MaxWait of an hour: only reading the backlog can make it done.
+		go m.CatchUp.Listen(fctx, kadm.NewClient(cl), "sp.outcomes", time.Hour, nil)
 		done := make(chan struct{})
 		go func() { defer close(done); quality.Follow(fctx, cl, m, nil) }()
 		return m, func() { fcancel(); cl.Close(); <-done }
@@ -72,6 +77,8 @@ func TestReplicasAndRestartAgree(t *testing.T) {
 			}
 		}
 	}
+	// The backlog was written before the followers start: each one is
+	// caught up only once it has read it all.
 	a, stopA := follow()
 	b, stopB := follow()
 	ra, rb := waitAll(a), waitAll(b)
@@ -80,6 +87,15 @@ func TestReplicasAndRestartAgree(t *testing.T) {
 	restarted, stopR := follow()
 	defer stopR()
 	rr := waitAll(restarted)
+	for name, m := range map[string]*quality.Monitor{"a": a, "restarted": restarted} {
+		for !m.CatchUp.Done() {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("replica %s never caught up", name)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
 	for name, r := range map[string]quality.Report{"replica b": rb, "restarted": rr} {
 		if r.Totals.Delivered != ra.Totals.Delivered || r.Totals.Rejected != ra.Totals.Rejected || r.Totals.Freshness != ra.Totals.Freshness ||
 			r.Totals.MatchQualityEstimate != ra.Totals.MatchQualityEstimate || len(r.Series) != len(ra.Series) {

@@ -22,6 +22,16 @@ type Monitor struct {
 	Breakers func() map[string]string
 	// Observe, if set, also sees every outcome (metrics).
 	Observe func(event.Outcome)
+	// CatchUp, if set, tells when Follow has read the topic's backlog;
+	// alerts wait for it.
+	CatchUp *CatchUp
+}
+
+// see passes Follow's record positions to CatchUp.
+func (m *Monitor) see(p int32, off int64, ts time.Time) {
+	if m.CatchUp != nil {
+		m.CatchUp.see(p, off, ts)
+	}
 }
 
 // MonitorOptions are a Monitor's dependencies.
@@ -41,7 +51,7 @@ func NewMonitor(c Config, o MonitorOptions) *Monitor {
 			return nil
 		}
 		return m.Breakers()
-	}}
+	}, Ready: func() bool { return m.CatchUp.Done() }}
 	return m
 }
 
