@@ -55,14 +55,15 @@ func NewMonitor(c Config, o MonitorOptions) *Monitor {
 	return m
 }
 
-// Add feeds one outcome to every part.
+// Add feeds one outcome to every part, the ledger last: once the ledger
+// balances, the report and the trace index hold every outcome too.
 func (m *Monitor) Add(o event.Outcome) {
-	m.Ledger.Add(o)
 	m.Agg.Add(o)
 	m.Traces.Add(o)
 	if m.Observe != nil {
 		m.Observe(o)
 	}
+	m.Ledger.Add(o)
 }
 
 // Report builds the report for q with each destination's health and the
