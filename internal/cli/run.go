@@ -39,7 +39,15 @@ func runCmd(ctx context.Context, args []string, io IO) int {
 	if err != nil {
 		return fail(io, "%v", err)
 	}
-	pipe, err = app.New(cfg, app.Options{Logger: log, Stages: st, OnCommit: metrics.OnCommit})
+	if telemetry.TracingConfigured(os.Getenv) {
+		stopTracing, err := metrics.StartTracing(ctx, Version)
+		if err != nil {
+			return fail(io, "%v", err)
+		}
+		defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
+		log.Info("sending traces over OTLP")
+	}
+	pipe, err = app.New(cfg, app.Options{Logger: log, Stages: st, OnCommit: metrics.OnCommit, WrapHandler: metrics.Wrap})
 	if err != nil {
 		return fail(io, "%v", err)
 	}

@@ -144,7 +144,7 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 		return nil, err
 	}
 	defer func() { _ = metrics.Shutdown(context.Background()) }()
-	st, err = Start(ctx, StackOptions{Broker: o.Broker, DataDir: o.DataDir, Logger: o.Logger, TrackRecords: o.Once, OnCommit: metrics.OnCommit, OnOutcome: metrics.Outcome})
+	st, err = Start(ctx, StackOptions{Broker: o.Broker, DataDir: o.DataDir, Logger: o.Logger, TrackRecords: o.Once, OnCommit: metrics.OnCommit, OnOutcome: metrics.Outcome, WrapHandler: metrics.Wrap})
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,8 @@ type StackOptions struct {
 	// outcome (the demo's metrics).
 	OnCommit  func(stage string, consumed, produced int)
 	OnOutcome func(event.Outcome)
+	// WrapHandler wraps each stage's handler (the demo's batch timings).
+	WrapHandler func(stage string, h kafkax.Handler) kafkax.Handler
 }
 
 // Stack is the embedded default running in-process: a Kafka-compatible
@@ -95,7 +97,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	pipe, err := app.New(s.Config, app.Options{Logger: o.Logger, Clock: o.Clock, OnCommit: o.OnCommit, Getenv: func(k string) string {
+	pipe, err := app.New(s.Config, app.Options{Logger: o.Logger, Clock: o.Clock, OnCommit: o.OnCommit, WrapHandler: o.WrapHandler, Getenv: func(k string) string {
 		switch k {
 		case tokenEnv:
 			return demoToken

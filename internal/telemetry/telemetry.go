@@ -25,6 +25,7 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/signalpipe/signalpipe/internal/event"
 )
@@ -48,6 +49,9 @@ type Metrics struct {
 	outcomes           metric.Int64Counter
 	retries            metric.Int64Counter
 	latency            metric.Float64Histogram
+	batchTime          metric.Float64Histogram
+	// tracer is nil until StartTracing.
+	tracer trace.Tracer
 }
 
 // New builds the instruments and the /metrics handler.
@@ -79,6 +83,9 @@ func New(o Options) (*Metrics, error) {
 	must(err)
 	m.latency, err = meter.Float64Histogram("signalpipe.outcome.latency", metric.WithDescription("Event time to outcome, per stage and destination."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400, 604800))
+	must(err)
+	m.batchTime, err = meter.Float64Histogram("signalpipe.stage.batch.duration", metric.WithDescription("Time to handle one batch (decode, route or send to the platform), per stage."), metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 	must(err)
 	if o.Breakers != nil {
 		_, err = meter.Int64ObservableGauge("signalpipe.breaker.state", metric.WithDescription("Circuit breaker per destination: 0 closed, 1 half-open, 2 open."),
