@@ -69,7 +69,7 @@ func assess(f Figures, breaker string, alerts []Alert, dest string) Health {
 		raise(Amber, fmt.Sprintf("%d events exported on the degraded path", f.DegradedExported))
 	}
 	for _, a := range alerts {
-		if a.State == AlertFiring && (a.Destination == dest || a.Destination == "") {
+		if a.State == AlertFiring && a.Destination == dest {
 			raise(Amber, "alert firing: "+a.Rule)
 		}
 	}

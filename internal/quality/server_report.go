@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,7 +68,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 // ParseQuery reads since, until (RFC 3339 times, or durations meaning that
-// long before now), destination, event_name, source and resolution.
+// long before now: 90m, 24h, 7d), destination, event_name, source and resolution.
 func ParseQuery(v url.Values, now time.Time) (Query, error) {
 	q := Query{Destination: v.Get("destination"), EventName: v.Get("event_name"), Source: v.Get("source")}
 	var err error
@@ -98,8 +100,11 @@ func parseWhen(name, s string, now, def time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
 		return now.Add(-d), nil
 	}
+	if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && strings.HasSuffix(s, "d") && n >= 0 {
+		return now.AddDate(0, 0, -n), nil // 7d, 30d: what people type
+	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("%s must be an RFC 3339 time or a duration such as 24h, not %q", name, s)
+	return time.Time{}, fmt.Errorf("%s must be an RFC 3339 time or a duration such as 24h or 7d, not %q", name, s)
 }

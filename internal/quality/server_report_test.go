@@ -98,6 +98,13 @@ func TestReportEndpoints(t *testing.T) {
 			}
 		}},
 		{"bad since", "/api/v1/report?since=yesterday", "tok", 400, "", nil},
+		{"since in days", "/api/v1/report?since=7d", "tok", 200, "application/json", func(t *testing.T, body string) {
+			var r Report
+			_ = json.Unmarshal([]byte(body), &r)
+			if !r.Since.Equal(t0.AddDate(0, 0, -7)) || r.Totals.Received != 3 {
+				t.Errorf("since %v, received %d", r.Since, r.Totals.Received)
+			}
+		}},
 		{"since after until", "/api/v1/report?since=1h&until=2h", "tok", 400, "", nil},
 		{"bad resolution", "/api/v1/report?resolution=second", "tok", 400, "", nil},
 		{"CSV", "/api/v1/report.csv?since=1h", "tok", 200, "text/csv", func(t *testing.T, body string) {
