@@ -363,6 +363,7 @@ func (a *Aggregator) Report(q Query) Report {
 		"match_quality_estimate is signalpipe's estimate (0–10) from match-key coverage, weighted email 3, phone 2, click id 2, external id 1, fbc/fbp 1, IP+UA 0.6, address 0.4; the platforms' own scores may differ",
 		"freshness quantiles are read from a log histogram and are within 5% of the exact value",
 		"figures are per outcome time; a destination's received is its routed count",
+		"value received and sent add up the amounts as sent, whatever their currency; currency_problems counts values without a valid ISO 4217 code",
 	}
 	return r
 }
