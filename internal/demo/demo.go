@@ -193,7 +193,7 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 		if err != nil {
 			return nil, fmt.Errorf("status page: listening on %s: %w (use --listen to pick another address)", o.Listen, err)
 		}
-		srv := &http.Server{Handler: (&quality.Server{Status: status, Monitor: st.Quality, Metrics: metrics.Handler()}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: (&quality.Server{Status: status, Monitor: st.Quality, Metrics: metrics.Handler(), Destinations: st.Quality.Breakers}).Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		go st.Quality.Alerter.Run(ctx, st.Config.Quality.Alerts.EvaluateEvery)
