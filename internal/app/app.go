@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -20,8 +21,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/deliver"
 	"github.com/signalpipe/signalpipe/internal/destination"
-	"github.com/signalpipe/signalpipe/internal/destination/meta"
-	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/ingest"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
@@ -84,13 +83,11 @@ func (a *App) Breakers() map[string]deliver.BreakerState {
 // newDestination builds the destination a config entry describes; secrets
 // come from the environment variables the entry names.
 func newDestination(dc config.Destination, getenv func(string) string, hc *http.Client) (destination.Destination, error) {
-	switch dc.Type {
-	case config.TypeMeta:
-		return meta.New(*dc.Meta, getenv(dc.Meta.AccessTokenEnv), hc)
-	case config.TypeWebhook:
-		return webhook.New(*dc.Webhook, getenv(dc.Webhook.SecretEnv), hc)
+	p := dc.Platform()
+	if p == nil {
+		return nil, fmt.Errorf("destination type %q has no %s block", dc.Type, dc.Type)
 	}
-	return nil, fmt.Errorf("unsupported destination type %q", dc.Type)
+	return p.Open(getenv, hc)
 }
 
 // New builds the pipeline: it reads secrets from the environment and
@@ -146,8 +143,15 @@ func (a *App) Topics() []kafkax.TopicSpec {
 		{Name: a.topics.DLQ(), Partitions: p},
 		{Name: a.topics.Outcomes(), Partitions: p},
 	}
+	// A retry record lives at most its tier's delay before it is consumed
+	// (or requeued as a new record); a week more covers a long outage of the
+	// pipeline itself.
 	for _, r := range a.routes {
 		specs = append(specs, kafkax.TopicSpec{Name: a.topics.Out(r.Destination), Partitions: p})
+		for i, t := range deliver.RetryTopics(a.topics, r.Destination, a.cfg.Deliver.RetryTiers) {
+			ms := strconv.FormatInt((a.cfg.Deliver.RetryTiers[i] + 7*24*time.Hour).Milliseconds(), 10)
+			specs = append(specs, kafkax.TopicSpec{Name: t, Partitions: p, Configs: map[string]*string{"retention.ms": &ms}})
+		}
 	}
 	return specs
 }
@@ -200,7 +204,10 @@ func (a *App) Run(ctx context.Context) error {
 		a.breakers[d.Name()] = st.Breaker
 		a.mu.Unlock()
 		poll := d.Limits().MaxBatch * cfg.Concurrency
-		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, dc.Linger(), st.Handle, st.Gate)
+		run(StageDeliver+"-"+d.Name(), k.GroupPrefix+"-deliver-"+d.Name(), []string{a.topics.Out(d.Name())}, kgo.NewOffset().AtStart(), poll, dc.Linger(), st.Handle, st.Gate())
+		// The retry tiers have a group of their own, so waiting retries
+		// never hold up fresh traffic, and share the breaker.
+		run(StageDeliver+"-"+d.Name()+"-retry", k.GroupPrefix+"-deliver-"+d.Name()+"-retry", st.RetryTopics(), kgo.NewOffset().AtStart(), poll, 0, st.Handle, st.Gate())
 	}
 	a.log.Info("pipeline running", "stages", a.opts.Stages, "inputs", a.cfg.InputTopics(), "brokers", k.Brokers)
 	wg.Wait()
@@ -215,6 +222,10 @@ func (a *App) deliverConfig(dc config.Destination) deliver.Config {
 		Concurrency:     dc.Concurrency(),
 		Breaker: deliver.BreakerConfig{
 			Failures: a.cfg.Deliver.Breaker.Failures, OpenFor: a.cfg.Deliver.Breaker.OpenFor, MaxOpenFor: a.cfg.Deliver.Breaker.MaxOpenFor,
+		},
+		Tiers: a.cfg.Deliver.RetryTiers,
+		Degraded: deliver.DegradedConfig{
+			Dir: a.cfg.Deliver.Degraded.DegradedDir(), Margin: a.cfg.Deliver.Degraded.Margin, Every: a.cfg.Deliver.Degraded.Every,
 		},
 	}
 }

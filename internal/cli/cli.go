@@ -45,6 +45,7 @@ func commands() []command {
 		{"normalize", "--platform P --field F [FILE]", "print normalized<TAB>sha256 per raw value, as a platform hashes it", normalizeCmd},
 		{"preview", "--destination D [--config FILE] [FILE]", "print the exact request body one event would be sent as", previewCmd},
 		{"topics", "plan|apply --config FILE", "show, or create, the Kafka topics the config needs", topicsCmd},
+		{"replay", "--config FILE --from dlq|retry --destination D [--dry-run]", "send dead-lettered or waiting events to a destination again", replayCmd},
 		{"report", "[--since 24h] [--format table|csv|json] [--url URL]", "the signal-quality report of a running instance", reportCmd},
 		{"trace", "EVENT_ID [--url URL] [--json]", "one event's path: routed, each destination's answer", traceCmd},
 		{"version", "", "print the version", func(_ context.Context, _ []string, io IO) int {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
 )
 
@@ -129,6 +130,36 @@ func TestPreview(t *testing.T) {
 	}
 	if code, _, errOut := run(t, `{"event_id":"x"}`, "preview", "--destination", "meta"); code != 1 || !strings.Contains(errOut, "invalid") {
 		t.Errorf("invalid event: exit %d, %q", code, errOut)
+	}
+}
+
+// TestPreviewEveryType checks that each destination type previews an event
+// without a config file and shows where its secret comes from, never a value.
+func TestPreviewEveryType(t *testing.T) {
+	t.Parallel()
+	ev := `{"type":"track","messageId":"m-2","event":"Order Completed","userId":"u2","timestamp":"` + time.Now().UTC().Format(time.RFC3339) + `",
+	  "properties":{"order_id":"o-2","revenue":10,"currency":"USD"},
+	  "context":{"userAgent":"UA/2","page":{"url":"https://x.example/thanks"},"traits":{"email":"bo@example.com"}}}`
+	for _, typ := range config.Types {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := run(t, ev, "preview", "--destination", typ)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if !json.Valid([]byte(out)) || !strings.Contains(out, "m-2") {
+				t.Errorf("body is not JSON carrying the event id: %s", out)
+			}
+			if strings.Contains(out, "bo@example.com") {
+				t.Error("raw email in the preview body")
+			}
+			if !strings.Contains(errOut, "POST ") || !strings.Contains(errOut, "[") || strings.Contains(errOut, "preview-placeholder") {
+				t.Errorf("stderr should show the request line with secrets as placeholders: %q", errOut)
+			}
+		})
+	}
+	if code, _, errOut := run(t, ev, "preview", "--destination", "nope"); code != 2 || !strings.Contains(errOut, "webhook") {
+		t.Errorf("unknown type: exit %d, %q", code, errOut)
 	}
 }
 

@@ -88,8 +88,9 @@ func sandboxCmd(ctx context.Context, args []string, io IO) int {
 	fs := newFlags("sandbox", io)
 	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on")
 	adminEnv := fs.String("admin-token-env", "", "environment variable holding a token the /_sandbox admin API then requires")
-	var faults, tokens repeated
+	var faults, tokens, bearers repeated
 	fs.Var(&faults, "fault", "make a platform fail, e.g. meta:status=503,retry_after=5s,for=30s (repeatable)")
+	fs.Var(&bearers, "bearer-token", "PLATFORM=TOKEN_ENV: a bearer-token platform (linkedin, reddit, microsoft, microsoft_offline) accepts only the token in TOKEN_ENV (repeatable; default: any token)")
 	fs.Var(&tokens, "meta-token", "PIXEL=TOKEN_ENV: pixel PIXEL accepts the token in environment variable TOKEN_ENV (repeatable; default: any token)")
 	if code, done := parse(fs, args); done {
 		return code
@@ -109,6 +110,16 @@ func sandboxCmd(ctx context.Context, args []string, io IO) int {
 			opts.MetaTokens = map[string]string{}
 		}
 		opts.MetaTokens[pixel] = os.Getenv(env)
+	}
+	for _, t := range bearers {
+		platform, env, ok := strings.Cut(t, "=")
+		if !ok || os.Getenv(env) == "" {
+			return fail(io, "--bearer-token %q: want PLATFORM=TOKEN_ENV with TOKEN_ENV set", t)
+		}
+		if opts.BearerTokens == nil {
+			opts.BearerTokens = map[string]string{}
+		}
+		opts.BearerTokens[platform] = os.Getenv(env)
 	}
 	sb := sandbox.New(opts)
 	for _, f := range faults {

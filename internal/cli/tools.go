@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/destination"
-	"github.com/signalpipe/signalpipe/internal/destination/meta"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/ingest"
 	"github.com/signalpipe/signalpipe/internal/pii"
@@ -108,7 +108,7 @@ func validateCmd(_ context.Context, args []string, io IO) int {
 // normalizeCmd prints each raw value as the platform normalizes and hashes it.
 func normalizeCmd(_ context.Context, args []string, io IO) int {
 	fs := newFlags("normalize", io)
-	platform := fs.String("platform", "", "platform whose rules apply (meta)")
+	platform := fs.String("platform", "", "platform whose rules apply ("+platformNames()+")")
 	field := fs.String("field", "", "canonical field: email, phone, first_name, last_name, gender, date_of_birth, city, state, zip, country, external_id, street")
 	region := fs.String("region", "", "ISO-3166 country for phone numbers without a country code, e.g. US")
 	if code, done := parse(fs, args); done {
@@ -157,11 +157,11 @@ func normalizeCmd(_ context.Context, args []string, io IO) int {
 	return exitOK
 }
 
-// previewCmd prints the exact request body one event would be sent as.
+// previewCmd prints the exact request one event would be sent as.
 func previewCmd(_ context.Context, args []string, io IO) int {
 	fs := newFlags("preview", io)
-	dest := fs.String("destination", "", "destination (meta)")
-	path := fs.String("config", "", "config file whose destination settings apply (default: built-in defaults)")
+	dest := fs.String("destination", "", "destination type ("+strings.Join(config.Types, ", ")+"), or a destination name with --config")
+	path := fs.String("config", "", "config file whose destination settings apply (default: built-in defaults with placeholder ids)")
 	pretty := fs.Bool("pretty", false, "indent the body (the bytes sent are compact)")
 	if code, done := parse(fs, args); done {
 		return code
@@ -178,17 +178,24 @@ func previewCmd(_ context.Context, args []string, io IO) int {
 		}
 		dc = d
 	} else {
-		if *dest != config.TypeMeta {
-			fmt.Fprintf(io.Err, "signalpipe preview: --destination must be one of: %v (or a destination name with --config), got %q\n", config.Types, *dest)
+		d, ok := config.Example(*dest)
+		if !ok {
+			fmt.Fprintf(io.Err, "signalpipe preview: --destination must be one of: %s (or a destination name with --config), got %q\n", strings.Join(config.Types, ", "), *dest)
 			return exitUsage
 		}
-		dc = config.Destination{Type: config.TypeMeta, Meta: &meta.Config{PixelID: "PIXEL_ID", AccessTokenEnv: "META_ACCESS_TOKEN"}}
+		dc = d
 	}
-	if dc.Type != config.TypeMeta {
-		return fail(io, "preview: destination type %q has no preview yet", dc.Type)
+	// Secrets are never needed to render a request: every variable reads as
+	// a placeholder, and Preview shows where the real value comes from.
+	d, err := dc.Platform().Open(func(string) string { return "preview-placeholder" }, nil)
+	if err != nil {
+		return fail(io, "preview: %s: %v", dc.Name, err)
 	}
-	mc := *dc.Meta
-	mc.ApplyDefaults()
+	defer d.Close()
+	pv, ok := d.(destination.Previewer)
+	if !ok {
+		return fail(io, "preview: destination type %q has no preview", dc.Type)
+	}
 	in, err := openInput(fs.Args(), io)
 	if err != nil {
 		return fail(io, "preview: %v", err)
@@ -206,12 +213,22 @@ func previewCmd(_ context.Context, args []string, io IO) int {
 	if err != nil {
 		return fail(io, "preview: the event is invalid: %v", err)
 	}
-	p, err := mc.Prepare(&ev)
-	if err != nil {
-		return fail(io, "preview: meta would reject this event: %v", err)
+	if !dc.Accepts(ev.EventName) {
+		fmt.Fprintf(io.Err, "note: %s is not among %s's events; it would not be routed there\n", ev.EventName, dc.Name)
 	}
-	body := mc.Body([]destination.Prepared{p})
-	fmt.Fprintf(io.Err, "POST %s/%s/%s/events?access_token=[from $%s]\n", mc.Endpoint, mc.APIVersion, mc.PixelID, mc.AccessTokenEnv)
+	p, err := d.Prepare(&ev)
+	if err != nil {
+		return fail(io, "preview: %s would reject this event: %v", dc.Name, err)
+	}
+	req, err := pv.Preview([]destination.Prepared{p})
+	if err != nil {
+		return fail(io, "preview: %v", err)
+	}
+	fmt.Fprintf(io.Err, "%s %s\n", req.Method, req.URL)
+	for _, h := range req.Header {
+		fmt.Fprintf(io.Err, "%s\n", h)
+	}
+	body := req.Body
 	if *pretty {
 		var buf bytes.Buffer
 		_ = json.Indent(&buf, body, "", "  ")
@@ -230,4 +247,13 @@ func readAllLimited(r io.Reader, limit int) ([]byte, error) {
 		return nil, fmt.Errorf("input is larger than %d bytes", limit)
 	}
 	return b, nil
+}
+
+// platformNames lists the platforms with normalization rules, for flag help.
+func platformNames() string {
+	var names []string
+	for _, p := range pii.Platforms() {
+		names = append(names, string(p))
+	}
+	return strings.Join(names, ", ")
 }

@@ -67,6 +67,34 @@ type Deliver struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Breaker configures each destination's circuit breaker.
 	Breaker Breaker `yaml:"breaker"`
+	// RetryTiers are the delays of the retry queue, shortest first: an
+	// event the platform asks for again later waits in topic
+	// sp.retry.<dest>.<tier> until due, then in the next tier, and is
+	// rejected past the last one. Default 30s, 5m, 1h, 6h.
+	RetryTiers []time.Duration `yaml:"retry_tiers"`
+	// Degraded configures the degraded path while a platform is down.
+	Degraded Degraded `yaml:"degraded"`
+}
+
+// Degraded configures the degraded path: while a destination's breaker is
+// open, events within Margin of the platform's age limit are written to its
+// offline-upload file in Dir/<destination>/ instead of expiring.
+type Degraded struct {
+	// Dir receives the files; "off" turns the path off. Default "exports".
+	Dir string `yaml:"dir"`
+	// Margin before the platform's age limit; default 24h.
+	Margin time.Duration `yaml:"margin"`
+	// Every is how often a down destination's backlog is looked at;
+	// default 1m.
+	Every time.Duration `yaml:"every"`
+}
+
+// DegradedDir is the export directory, or "" when the path is off.
+func (d Degraded) DegradedDir() string {
+	if d.Dir == "off" {
+		return ""
+	}
+	return d.Dir
 }
 
 // Breaker configures the circuit breaker every destination has.
@@ -146,6 +174,18 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.Deliver.Breaker.MaxOpenFor == 0 {
 		c.Deliver.Breaker.MaxOpenFor = 5 * time.Minute
+	}
+	if c.Deliver.Degraded.Dir == "" {
+		c.Deliver.Degraded.Dir = "exports"
+	}
+	if c.Deliver.Degraded.Margin == 0 {
+		c.Deliver.Degraded.Margin = 24 * time.Hour
+	}
+	if c.Deliver.Degraded.Every == 0 {
+		c.Deliver.Degraded.Every = time.Minute
+	}
+	if len(c.Deliver.RetryTiers) == 0 {
+		c.Deliver.RetryTiers = []time.Duration{30 * time.Second, 5 * time.Minute, time.Hour, 6 * time.Hour}
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
@@ -242,6 +282,25 @@ func (c Config) Validate() error {
 	}
 	if c.Deliver.Breaker.Failures < 1 {
 		add("deliver.breaker.failures", "must be at least 1")
+	}
+	for i, d := range c.Deliver.RetryTiers {
+		switch {
+		case d < time.Second || d > 7*24*time.Hour:
+			add(fmt.Sprintf("deliver.retry_tiers[%d]", i), "%s must be between 1s and 168h", d)
+		case i > 0 && d <= c.Deliver.RetryTiers[i-1]:
+			add(fmt.Sprintf("deliver.retry_tiers[%d]", i), "%s must be longer than the tier before it (%s)", d, c.Deliver.RetryTiers[i-1])
+		case d%time.Second != 0:
+			add(fmt.Sprintf("deliver.retry_tiers[%d]", i), "%s must be whole seconds (it becomes part of a topic name)", d)
+		}
+	}
+	if c.Deliver.Degraded.Margin < 0 {
+		add("deliver.degraded.margin", "must not be negative, got %s", c.Deliver.Degraded.Margin)
+	}
+	if c.Deliver.Degraded.Every < 100*time.Millisecond {
+		add("deliver.degraded.every", "must be at least 100ms, got %s", c.Deliver.Degraded.Every)
+	}
+	if len(c.Deliver.RetryTiers) > 8 {
+		add("deliver.retry_tiers", "at most 8 tiers, got %d", len(c.Deliver.RetryTiers))
 	}
 	if c.Deliver.Breaker.OpenFor <= 0 || c.Deliver.Breaker.MaxOpenFor < c.Deliver.Breaker.OpenFor {
 		add("deliver.breaker.max_open_for", "must be at least deliver.breaker.open_for (%s)", c.Deliver.Breaker.OpenFor)

@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/linkedin"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/microsoft"
+	"github.com/signalpipe/signalpipe/internal/destination/reddit"
 	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 )
 
@@ -15,10 +18,14 @@ import (
 const (
 	TypeMeta    = "meta"
 	TypeWebhook = "webhook"
+	// TypeLinkedIn is the LinkedIn Conversions API.
+	TypeLinkedIn = "linkedin"
+	// TypeReddit is the Reddit Conversions API (v3).
+	TypeReddit = "reddit"
+	// TypeMicrosoft is Microsoft Advertising (UET Conversions API or offline
+	// conversions, by its api key).
+	TypeMicrosoft = "microsoft"
 )
-
-// Types lists the destination types signalpipe supports.
-var Types = []string{TypeMeta, TypeWebhook}
 
 // Destination is one account on one platform: a Meta pixel, say. Several
 // destinations may share a type (two Meta pixels); each has its own topic
@@ -31,6 +38,79 @@ type Destination struct {
 	Type    string          `yaml:"type"`
 	Meta    *meta.Config    `yaml:"meta"`
 	Webhook *webhook.Config `yaml:"webhook"`
+	// LinkedIn is the block for type linkedin.
+	LinkedIn *linkedin.Config `yaml:"linkedin"`
+	// Reddit is the block for type reddit.
+	Reddit *reddit.Config `yaml:"reddit"`
+	// Microsoft is the block for type microsoft.
+	Microsoft *microsoft.Config `yaml:"microsoft"`
+}
+
+// platformBlock is one type's settings block of a Destination.
+type platformBlock struct {
+	typ string
+	// cfg is the block, nil when the entry has none.
+	cfg destination.Config
+	// useExample puts a block with placeholder values in the entry.
+	useExample func()
+}
+
+// blocks lists every platform type with this entry's block for it. It is the
+// one place a new platform is added (besides its field above).
+func (d *Destination) blocks() []platformBlock {
+	return []platformBlock{
+		block(TypeMeta, &d.Meta, meta.Example),
+		block(TypeWebhook, &d.Webhook, webhook.Example),
+		block(TypeLinkedIn, &d.LinkedIn, linkedin.Example),
+		block(TypeReddit, &d.Reddit, reddit.Example),
+		block(TypeMicrosoft, &d.Microsoft, microsoft.Example),
+	}
+}
+
+// block keeps a nil block pointer from becoming a non-nil interface.
+func block[T any, P interface {
+	*T
+	destination.Config
+}](typ string, field *P, example func() P) platformBlock {
+	b := platformBlock{typ: typ, useExample: func() { *field = example() }}
+	if *field != nil {
+		b.cfg = *field
+	}
+	return b
+}
+
+// Types lists the destination types signalpipe supports.
+var Types = func() []string {
+	var out []string
+	for _, b := range new(Destination).blocks() {
+		out = append(out, b.typ)
+	}
+	return out
+}()
+
+// Example returns a destination of type typ with placeholder ids and the
+// platform's defaults, for previews without a config file.
+func Example(typ string) (Destination, bool) {
+	d := Destination{Name: typ, Type: typ}
+	for _, b := range d.blocks() {
+		if b.typ == typ {
+			b.useExample()
+			d.applyDefaults()
+			return d, true
+		}
+	}
+	return Destination{}, false
+}
+
+// Platform returns the entry's settings block (of its type), or nil before
+// validation has made sure there is one.
+func (d Destination) Platform() destination.Config {
+	for _, b := range d.blocks() {
+		if b.typ == d.Type {
+			return b.cfg
+		}
+	}
+	return nil
 }
 
 // destNameRe keeps names usable in topic and group names.
@@ -41,13 +121,9 @@ func (d *Destination) applyDefaults() {
 	if d.Name == "" {
 		d.Name = d.Type
 	}
-	if d.Type == TypeMeta && d.Meta != nil {
-		d.Meta.Name = d.Name
-		d.Meta.ApplyDefaults()
-	}
-	if d.Type == TypeWebhook && d.Webhook != nil {
-		d.Webhook.Name = d.Name
-		d.Webhook.ApplyDefaults()
+	if p := d.Platform(); p != nil {
+		p.SetName(d.Name)
+		p.ApplyDefaults()
 	}
 }
 
@@ -57,42 +133,35 @@ func (d Destination) validate(key string) error {
 	if !destNameRe.MatchString(d.Name) {
 		errs = append(errs, fmt.Errorf("%s.name: %q must be lower-case letters, digits, - or _ (it becomes part of topic names)", key, d.Name))
 	}
-	switch d.Type {
-	case TypeMeta:
-		if d.Meta == nil {
-			errs = append(errs, fmt.Errorf("%s.meta: required for type meta (pixel_id, access_token_env, …)", key))
-		} else if err := d.Meta.Validate(); err != nil {
-			errs = append(errs, prefixErr(key+".meta.", err))
+	known := false
+	for _, b := range d.blocks() {
+		switch {
+		case b.typ == d.Type:
+			known = true
+			if b.cfg == nil {
+				errs = append(errs, fmt.Errorf("%s.%s: required for type %s", key, b.typ, b.typ))
+			} else if err := b.cfg.Validate(); err != nil {
+				errs = append(errs, prefixErr(key+"."+b.typ+".", err))
+			}
+		case b.cfg != nil:
+			errs = append(errs, fmt.Errorf("%s.%s: only for type %s", key, b.typ, b.typ))
 		}
-	case TypeWebhook:
-		if d.Webhook == nil {
-			errs = append(errs, fmt.Errorf("%s.webhook: required for type webhook (url, secret_env, …)", key))
-		} else if err := d.Webhook.Validate(); err != nil {
-			errs = append(errs, prefixErr(key+".webhook.", err))
-		}
-	case "":
+	}
+	switch {
+	case d.Type == "":
 		errs = append(errs, fmt.Errorf("%s.type: required (one of %v)", key, Types))
-	default:
+	case !known:
 		errs = append(errs, fmt.Errorf("%s.type: %q is not supported (one of %v)", key, d.Type, Types))
-	}
-	if d.Type != TypeMeta && d.Meta != nil {
-		errs = append(errs, fmt.Errorf("%s.meta: only for type meta", key))
-	}
-	if d.Type != TypeWebhook && d.Webhook != nil {
-		errs = append(errs, fmt.Errorf("%s.webhook: only for type webhook", key))
 	}
 	return errors.Join(errs...)
 }
 
 // settings returns the delivery settings of the destination's type block,
-// or nil before validation has made sure there is one. It is the only place
-// that looks at the type: everything routing and deliver need comes from it.
+// or nil before validation has made sure there is one. Everything routing
+// and deliver need comes from it.
 func (d Destination) settings() *destination.Delivery {
-	switch {
-	case d.Meta != nil:
-		return d.Meta.Settings()
-	case d.Webhook != nil:
-		return d.Webhook.Settings()
+	if p := d.Platform(); p != nil {
+		return p.Settings()
 	}
 	return nil
 }

@@ -37,6 +37,11 @@ type Config struct {
 	// Concurrency is how many requests may be in flight at once.
 	Concurrency int
 	Breaker     BreakerConfig
+	// Tiers are the retry queue's delays, shortest first (DefaultTiers when
+	// empty); one topic sp.retry.<dest>.<tier> each.
+	Tiers []time.Duration
+	// Degraded configures what happens while the breaker is open.
+	Degraded DegradedConfig
 }
 
 // ErrBreakerOpen ends a transaction whose destination's breaker opened: its
@@ -57,6 +62,8 @@ type Stage struct {
 	log    *slog.Logger
 	// Breaker is the destination's circuit breaker.
 	Breaker *Breaker
+	// retryTopics are the tiers' topics, by tier index.
+	retryTopics []string
 }
 
 // New returns the stage for dest.
@@ -70,9 +77,19 @@ func New(dest destination.Destination, topics kafkax.Topics, cfg Config, clock f
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
 	}
+	if len(cfg.Tiers) == 0 {
+		cfg.Tiers = DefaultTiers
+	}
+	if cfg.Degraded.Every <= 0 {
+		cfg.Degraded.Every = time.Minute
+	}
 	return &Stage{dest: dest, limits: dest.Limits(), topics: topics, cfg: cfg, clock: clock, log: log,
-		Breaker: NewBreaker(dest.Name(), cfg.Breaker, clock, log)}
+		Breaker: NewBreaker(dest.Name(), cfg.Breaker, clock, log), retryTopics: RetryTopics(topics, dest.Name(), cfg.Tiers)}
 }
+
+// RetryTopics are the stage's retry tier topics, shortest delay first; the
+// app consumes them with a group of their own; Handle serves both.
+func (s *Stage) RetryTopics() []string { return s.retryTopics }
 
 // item is one event on its way through a batch.
 type item struct {
@@ -80,14 +97,27 @@ type item struct {
 	prepared destination.Prepared
 	result   destination.Result
 	attempts int
+	// raw is the record's value, state what its retry headers say.
+	raw   []byte
+	state retryState
 }
 
-// Handle is the kafkax.Handler for the stage.
+// Handle is the kafkax.Handler for the stage, for sp.out.<dest> and for the
+// retry tiers alike: a retry record that is not due yet goes back to the end
+// of its tier and its partition is held until it is.
 func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Output) error {
+	if ready, _ := s.Breaker.Ready(); !ready && s.cfg.Degraded.Dir != "" {
+		return s.handleDegraded(recs, out)
+	}
 	now := s.clock()
 	name := s.dest.Name()
 	var ready []*item
 	for _, rec := range recs {
+		st := readRetryState(rec)
+		if st.tier >= 0 && now.Before(st.due) {
+			requeue(out, rec, st.due)
+			continue
+		}
 		ev := new(event.Event)
 		if err := json.Unmarshal(rec.Value, ev); err != nil {
 			// Written by our own process stage, so this is corruption:
@@ -98,7 +128,7 @@ func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Outp
 			continue
 		}
 		if limit := s.limits.MaxEventAge(ev); now.Sub(ev.EventTime) > limit {
-			s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "too_old", Detail: fmt.Sprintf("event is %s old; %s accepts at most %s", now.Sub(ev.EventTime).Round(time.Minute), name, limit)}, event.StatusExpired, 0, nil, now)
+			s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "too_old", Detail: fmt.Sprintf("event is %s old; %s accepts at most %s", now.Sub(ev.EventTime).Round(time.Minute), name, limit)}, event.StatusExpired, st.attempts, nil, now)
 			continue
 		}
 		p, err := s.dest.Prepare(ev)
@@ -107,21 +137,24 @@ func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Outp
 			if pe, ok := destination.AsPermanent(err); ok {
 				r.Reason, r.Detail = pe.Reason, pe.Detail
 			}
-			s.finish(out, ev, r, event.StatusRejected, 0, nil, now)
+			s.finish(out, ev, r, event.StatusRejected, st.attempts, nil, now)
 			continue
 		}
-		ready = append(ready, &item{ev: ev, prepared: p})
+		ready = append(ready, &item{ev: ev, prepared: p, raw: rec.Value, state: st})
 	}
 	if err := s.sendAll(ctx, ready); err != nil {
 		return err
 	}
 	at := s.clock()
 	for _, it := range ready {
-		status := event.StatusDelivered
-		if it.result.Status != destination.Delivered {
-			status = event.StatusRejected
+		switch it.result.Status {
+		case destination.Delivered:
+			s.finish(out, it.ev, it.result, event.StatusDelivered, it.state.attempts+it.attempts, it.prepared.MatchKeys, at)
+		case destination.Retry:
+			s.schedule(out, it, at)
+		default:
+			s.finish(out, it.ev, it.result, event.StatusRejected, it.state.attempts+it.attempts, it.prepared.MatchKeys, at)
 		}
-		s.finish(out, it.ev, it.result, status, it.attempts, it.prepared.MatchKeys, at)
 	}
 	return nil
 }
@@ -136,7 +169,7 @@ func (s *Stage) finish(out *kafkax.Output, ev *event.Event, r destination.Result
 		Value: ev.Properties.Value, Currency: ev.Properties.Currency,
 	}
 	out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), o))
-	if status == event.StatusDelivered {
+	if status == event.StatusDelivered || status == event.StatusDegradedExported {
 		return
 	}
 	v, _ := json.Marshal(ev)
@@ -216,6 +249,11 @@ func (s *Stage) send(ctx context.Context, batch []*item, deadline time.Time) err
 			if len(todo) == 0 {
 				return nil
 			}
+			// Per-event answers to come back later go to the retry queue
+			// (Handle schedules them) rather than hold up the batch.
+			if wait > s.cfg.MaxBackoff || time.Now().Add(max(wait, backoff)).After(deadline) {
+				return nil
+			}
 		default:
 			if pe, ok := destination.AsPermanent(err); ok {
 				if len(todo) > 1 && s.limits.AllOrNothing && !pe.Credential {
@@ -255,7 +293,3 @@ func isPermanent(err error) bool {
 	_, ok := destination.AsPermanent(err)
 	return ok
 }
-
-// Gate is the TransactLoop gate for this stage: while the breaker is open
-// the loop does not poll, so the backlog waits in Kafka, not in memory.
-func (s *Stage) Gate() (ready bool, wait time.Duration) { return s.Breaker.Ready() }

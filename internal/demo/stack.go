@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,15 +23,22 @@ import (
 // StackOptions configure the embedded environment.
 type StackOptions struct {
 	// Broker is the embedded broker's address ("127.0.0.1:0" picks a port).
-	Broker  string
-	DataDir string
-	Logger  *slog.Logger
+	Broker string
+	// ExternalBroker, when set, is the address of a broker running
+	// elsewhere (another process); no embedded broker is started.
+	ExternalBroker string
+	DataDir        string
+	Logger         *slog.Logger
 	// Clock is the pipeline's and the sandbox's clock; nil is time.Now.
 	Clock func() time.Time
 	// TrackRecords makes the ledger remember every record, for Check.
 	TrackRecords bool
 	// Tune may adjust the pipeline config before it starts.
 	Tune func(*config.Config)
+	// SandboxMaxRecorded bounds the events the sandbox keeps (see
+	// sandbox.Options.MaxRecorded); benchmarks set -1 to measure the
+	// pipeline's memory, not the sandbox's recording.
+	SandboxMaxRecorded int
 	// OnCommit and OnOutcome, if set, see every committed batch and every
 	// outcome (the demo's metrics).
 	OnCommit  func(stage string, consumed, produced int)
@@ -60,6 +68,7 @@ type Stack struct {
 	wg      sync.WaitGroup
 	pipeErr chan error
 	closers []func()
+	appOpts app.Options
 }
 
 // Start starts the stack; Close stops it.
@@ -76,12 +85,16 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			s.Close()
 		}
 	}()
-	if s.Broker, err = kafkax.StartEmbedded(o.Broker, o.DataDir, 6, TopicWeb, TopicApp, TopicCRM); err != nil {
-		return nil, err
+	brokerAddr := o.ExternalBroker
+	if brokerAddr == "" {
+		if s.Broker, err = kafkax.StartEmbedded(o.Broker, o.DataDir, 6, TopicWeb, TopicApp, TopicCRM); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, s.Broker.Close)
+		brokerAddr = s.Broker.Addr
 	}
-	s.closers = append(s.closers, s.Broker.Close)
 
-	s.Sandbox = sandbox.New(sandbox.Options{MetaTokens: map[string]string{pixelID: demoToken}, WebhookSecret: webhookSecret, Clock: o.Clock})
+	s.Sandbox = sandbox.New(sandbox.Options{MetaTokens: map[string]string{pixelID: demoToken}, WebhookSecret: webhookSecret, Clock: o.Clock, MaxRecorded: o.SandboxMaxRecorded})
 	url, stop, err := s.Sandbox.Start("127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -89,7 +102,17 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	s.closers = append(s.closers, stop)
 	s.SandboxURL = url
 
-	s.Config = Config(s.Broker.Addr, s.SandboxURL)
+	s.Config = Config(brokerAddr, s.SandboxURL)
+	// Offline-upload files of the degraded path go next to the broker's
+	// data, or to a folder of this run's own.
+	exports := o.DataDir
+	if exports == "" {
+		if exports, err = os.MkdirTemp("", "signalpipe-demo-"); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() { _ = os.RemoveAll(exports) })
+	}
+	s.Config.Deliver.Degraded.Dir = filepath.Join(exports, "exports")
 	if o.Tune != nil {
 		o.Tune(&s.Config)
 		s.Config.ApplyDefaults() // for anything Tune added
@@ -97,7 +120,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	pipe, err := app.New(s.Config, app.Options{Logger: o.Logger, Clock: o.Clock, OnCommit: o.OnCommit, WrapHandler: o.WrapHandler, Getenv: func(k string) string {
+	s.appOpts = app.Options{Logger: o.Logger, Clock: o.Clock, OnCommit: o.OnCommit, WrapHandler: o.WrapHandler, Getenv: func(k string) string {
 		switch k {
 		case tokenEnv:
 			return demoToken
@@ -105,7 +128,8 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return webhookSecret
 		}
 		return os.Getenv(k)
-	}})
+	}}
+	pipe, err := app.New(s.Config, s.appOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +177,33 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	}
 	s.closers = append(s.closers, s.Producer.Close)
 	return s, nil
+}
+
+// AddInstance starts another replica of the pipeline, as a second pod
+// would run: the same config with its own instance id, so it joins the same
+// consumer groups. stop shuts it down (letting its batches finish) and
+// returns what its Run returned.
+func (s *Stack) AddInstance(ctx context.Context, id string) (stop func() error, err error) {
+	cfg := s.Config
+	cfg.Kafka.InstanceID = id
+	pipe, err := app.New(cfg, s.appOpts)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- pipe.Run(pctx) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			runErr = <-done
+		})
+		return runErr
+	}
+	s.closers = append(s.closers, func() { _ = stop() })
+	return stop, nil
 }
 
 // Err delivers the pipeline's error if it stops by itself.

@@ -9,9 +9,8 @@ import (
 type Status string
 
 // Terminal statuses end a record's path (overall, or for one destination).
-// StatusRouted is the one non-terminal status: it records which destinations
-// a valid event was handed to, so the ledger knows how many terminal outcomes
-// to expect.
+// StatusRouted is non-terminal: it records which destinations a valid event
+// was handed to, so the ledger knows how many terminal outcomes to expect.
 const (
 	StatusDelivered        Status = "delivered"
 	StatusDeduplicated     Status = "deduplicated"
@@ -21,10 +20,13 @@ const (
 	StatusExpired          Status = "expired"
 	StatusDegradedExported Status = "degraded_exported"
 	StatusRouted           Status = "routed"
+	// StatusRetrying is not terminal either: the destination asked for
+	// this event again later, and it waits in a retry tier.
+	StatusRetrying Status = "retrying"
 )
 
 // Terminal reports whether s ends a record's path.
-func (s Status) Terminal() bool { return s != StatusRouted && s != "" }
+func (s Status) Terminal() bool { return s != StatusRouted && s != StatusRetrying && s != "" }
 
 // TerminalStatuses lists every terminal status in display order.
 var TerminalStatuses = []Status{

@@ -232,5 +232,8 @@ func (t Topics) Outcomes() string { return t.Prefix + "outcomes" }
 // Out is the per-destination delivery topic.
 func (t Topics) Out(dest string) string { return t.Prefix + "out." + dest }
 
+// Retry is a destination's retry topic for one tier, e.g. sp.retry.meta.5m.
+func (t Topics) Retry(dest, tier string) string { return t.Prefix + "retry." + dest + "." + tier }
+
 // Topics returns the topic names for this config.
 func (c Config) Topics() Topics { return Topics{Prefix: c.TopicPrefix} }

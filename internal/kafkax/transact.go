@@ -23,12 +23,34 @@ type Output struct {
 	mu      sync.Mutex
 	err     error
 	n       int
+	holds   map[TopicPartition]time.Time
 }
 
 // NewOutput returns an Output that hands records to produce; the loop uses
 // the transaction's producer, tests a collector.
 func NewOutput(produce func(r *kgo.Record, promise func(*kgo.Record, error))) *Output {
 	return &Output{produce: produce}
+}
+
+// Hold asks the loop not to fetch topic's partition again before until, once
+// this batch is committed: a retry consumer holds a partition whose next
+// record is not due yet, so it neither spins nor buffers what follows.
+func (o *Output) Hold(topic string, partition int32, until time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.holds == nil {
+		o.holds = map[TopicPartition]time.Time{}
+	}
+	tp := TopicPartition{topic, partition}
+	if t, ok := o.holds[tp]; !ok || until.After(t) {
+		o.holds[tp] = until
+	}
+}
+
+// TopicPartition names one partition of a topic.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
 }
 
 // Produce queues r in the current transaction. A failed produce makes the
@@ -86,6 +108,9 @@ type TransactLoop struct {
 	Gate func() (ready bool, wait time.Duration)
 	// Topics are the consumed topics, paused while the gate is closed.
 	Topics []string
+
+	// held are partitions paused by Output.Hold, until when.
+	held map[TopicPartition]time.Time
 }
 
 // Run polls and handles batches until ctx is cancelled (returns nil) or the
@@ -102,15 +127,18 @@ func (l *TransactLoop) Run(ctx context.Context) error {
 		if !l.waitGate(ctx) {
 			return nil
 		}
+		l.release()
 		recs := l.poll(ctx)
 		if len(recs) == 0 {
 			continue
 		}
-		committed, produced, err := l.batch(ctx, recs)
+		committed, out, err := l.batch(ctx, recs)
 		if err != nil {
 			return fmt.Errorf("%s: ending transaction: %w", l.Name, err)
 		}
 		if committed {
+			l.hold(out.holds)
+			produced := out.n
 			if l.OnCommit != nil {
 				l.OnCommit(len(recs), produced)
 			}
@@ -155,8 +183,50 @@ func (l *TransactLoop) waitGate(ctx context.Context) bool {
 	}
 }
 
+// hold pauses the partitions a committed batch asked to hold.
+func (l *TransactLoop) hold(holds map[TopicPartition]time.Time) {
+	if len(holds) == 0 {
+		return
+	}
+	if l.held == nil {
+		l.held = map[TopicPartition]time.Time{}
+	}
+	pause := map[string][]int32{}
+	for tp, until := range holds {
+		l.held[tp] = until
+		pause[tp.Topic] = append(pause[tp.Topic], tp.Partition)
+	}
+	l.Session.Client().PauseFetchPartitions(pause)
+}
+
+// release resumes the held partitions whose time has come.
+func (l *TransactLoop) release() {
+	now := time.Now()
+	resume := map[string][]int32{}
+	for tp, until := range l.held {
+		if !now.Before(until) {
+			resume[tp.Topic] = append(resume[tp.Topic], tp.Partition)
+			delete(l.held, tp)
+		}
+	}
+	if len(resume) > 0 {
+		l.Session.Client().ResumeFetchPartitions(resume)
+	}
+}
+
+// nextRelease is when the next held partition is due, or zero.
+func (l *TransactLoop) nextRelease() time.Time {
+	var next time.Time
+	for _, until := range l.held {
+		if next.IsZero() || until.Before(next) {
+			next = until
+		}
+	}
+	return next
+}
+
 // batch handles recs in one transaction and ends it.
-func (l *TransactLoop) batch(ctx context.Context, recs []*kgo.Record) (committed bool, produced int, err error) {
+func (l *TransactLoop) batch(ctx context.Context, recs []*kgo.Record) (committed bool, out *Output, err error) {
 	// The handler's context outlives ctx by ShutdownTimeout, so a stop lets
 	// the batch in hand finish (and commit) instead of throwing it away.
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -176,9 +246,9 @@ func (l *TransactLoop) batch(ctx context.Context, recs []*kgo.Record) (committed
 	}()
 
 	if err := l.Session.Begin(); err != nil {
-		return false, 0, fmt.Errorf("beginning transaction: %w", err)
+		return false, nil, fmt.Errorf("beginning transaction: %w", err)
 	}
-	out := NewOutput(func(r *kgo.Record, promise func(*kgo.Record, error)) { l.Session.Produce(hctx, r, promise) })
+	out = NewOutput(func(r *kgo.Record, promise func(*kgo.Record, error)) { l.Session.Produce(hctx, r, promise) })
 	herr := l.Handle(hctx, recs, out)
 	if herr != nil && l.Logger != nil {
 		l.Logger.Warn("batch failed", "stage", l.Name, "err", herr)
@@ -194,11 +264,17 @@ func (l *TransactLoop) batch(ctx context.Context, recs []*kgo.Record) (committed
 	}
 	commit := herr == nil && ferr == nil && perr == nil && hctx.Err() == nil
 	committed, err = l.Session.End(endCtx, kgo.TransactionEndTry(commit))
-	return committed, out.n, err
+	return committed, out, err
 }
 
-// poll returns the next batch, waiting up to Linger to fill it.
+// poll returns the next batch, waiting up to Linger to fill it, and no
+// longer than until the next held partition is due.
 func (l *TransactLoop) poll(ctx context.Context) []*kgo.Record {
+	if next := l.nextRelease(); !next.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, next)
+		defer cancel()
+	}
 	fs := l.Session.PollRecords(ctx, l.PollRecords)
 	l.logFetchErrs(fs)
 	recs := fs.Records()

@@ -61,8 +61,10 @@ func TestParseField(t *testing.T) {
 
 func TestParsePlatform(t *testing.T) {
 	t.Parallel()
-	if got := pii.Platforms(); !slices.Equal(got, []pii.Platform{pii.Meta}) {
-		t.Errorf("Platforms() = %v, want [meta]", got)
+	for _, p := range []pii.Platform{pii.Meta, pii.LinkedIn, pii.Reddit, pii.Microsoft} {
+		if got := pii.Platforms(); !slices.Contains(got, p) {
+			t.Errorf("Platforms() = %v, want it to hold %s", got, p)
+		}
 	}
 	tests := []struct {
 		name    string

@@ -12,6 +12,7 @@ const (
 	ReasonInvalidDate      = "invalid_date"      // unrecognised format, impossible date or year out of range
 	ReasonInvalidGender    = "invalid_gender"    // not one of m, f, male, female
 	ReasonInvalidCountry   = "invalid_country"   // not an ISO 3166-1 country
+	ReasonInvalidIP        = "invalid_ip"        // not an IPv4 or IPv6 address
 	ReasonUnknownField     = "unknown_field"     // not one of Fields()
 	ReasonUnknownPlatform  = "unknown_platform"  // not one of Platforms()
 	ReasonUnsupportedField = "unsupported_field" // the platform has no rule for this field

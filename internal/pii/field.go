@@ -74,6 +74,9 @@ var platforms = [...]struct {
 	rules    *ruleSet
 }{
 	{Meta, &metaRules},
+	{LinkedIn, &linkedinRules},
+	{Reddit, &redditRules},
+	{Microsoft, &microsoftRules},
 }
 
 // Platforms returns the supported platforms. The slice is a fresh copy on

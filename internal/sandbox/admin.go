@@ -149,10 +149,10 @@ func decodeFaultJSON(body io.Reader) (string, Fault, error) {
 	}
 	var platform string
 	if err := json.Unmarshal(fields["platform"], &platform); err != nil || platform == "" {
-		return "", Fault{}, fmt.Errorf(`decoding fault: "platform" is required (want %q)`, metaName)
+		return "", Fault{}, fmt.Errorf(`decoding fault: "platform" is required (one of %s)`, emulatorNames())
 	}
 	if !knownPlatform(platform) {
-		return "", Fault{}, fmt.Errorf("decoding fault: unknown platform %q (want %s)", platform, metaName)
+		return "", Fault{}, fmt.Errorf("decoding fault: unknown platform %q (want one of %s)", platform, emulatorNames())
 	}
 	delete(fields, "platform")
 	var f Fault

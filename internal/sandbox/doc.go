@@ -21,7 +21,7 @@
 // duplicate counting; admin.go the /_sandbox/* HTTP API. Each platform lives in
 // files named after it (meta*.go): its routes, its contract checks, its error
 // envelope and its recorder. Adding a platform means implementing the small
-// platform interface in server.go and listing it in New and knownPlatform.
+// platform interface in server.go and adding it to the emulators list there.
 //
 // Every platform is served at its real path (Meta: POST /{version}/{pixel}/events)
 // and also under /{platform}/ (POST /meta/{version}/{pixel}/events), because

@@ -24,7 +24,7 @@ func ParseFaultFlag(s string) (platform string, f Fault, err error) {
 		return "", Fault{}, fmt.Errorf("parsing fault flag %q: want platform:key=value,... (e.g. meta:status=503,for=30s)", s)
 	}
 	if !knownPlatform(platform) {
-		return "", Fault{}, fmt.Errorf("parsing fault flag %q: unknown platform %q (want %s)", s, platform, metaName)
+		return "", Fault{}, fmt.Errorf("parsing fault flag %q: unknown platform %q (want one of %s)", s, platform, emulatorNames())
 	}
 	seen := make(map[string]bool)
 	for item := range strings.SplitSeq(spec, ",") {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -37,6 +38,10 @@ type Options struct {
 	// X-Signalpipe-Signature against. Empty accepts any well-formed signature
 	// (the signature and timestamp headers are still required).
 	WebhookSecret string
+	// BearerTokens maps a platform that authenticates with a bearer token
+	// (linkedin, reddit, microsoft) to the one token it accepts. A platform
+	// without an entry accepts any non-empty token.
+	BearerTokens map[string]string
 }
 
 // Server is a multi-platform emulator of the ad platforms' conversion APIs.
@@ -47,9 +52,33 @@ type Server struct {
 	adminToken string
 	// platforms is fixed by New; only each slot's fault changes afterwards.
 	platforms map[string]*platformSlot
-	meta      *metaAPI
-	webhook   *webhookAPI
 	handler   http.Handler
+}
+
+// emulatorEnv is what every emulator is built from.
+type emulatorEnv struct {
+	clock       func() time.Time
+	logger      *slog.Logger
+	maxRecorded int
+	opts        Options
+}
+
+// emulators lists every emulated platform: the one place a new one is
+// added (its file set holds the rest).
+var emulators = []struct {
+	name string
+	new  func(emulatorEnv) platform
+}{
+	{metaName, func(e emulatorEnv) platform {
+		return newMetaAPI(e.clock, maps.Clone(e.opts.MetaTokens), e.logger, e.maxRecorded)
+	}},
+	{webhookName, func(e emulatorEnv) platform {
+		return newWebhookAPI(e.clock, e.opts.WebhookSecret, e.logger, e.maxRecorded)
+	}},
+	{linkedinName, newLinkedInAPI},
+	{redditName, newRedditAPI},
+	{microsoftName, newMicrosoftAPI},
+	{microsoftOfflineName, newMicrosoftOfflineAPI},
 }
 
 // platform is what each emulated platform provides to the shared server:
@@ -86,7 +115,7 @@ type platformSlot struct {
 	fault atomic.Pointer[faultState]
 }
 
-// New returns a Server that emulates every supported platform (today: Meta).
+// New returns a Server that emulates every platform listed in emulators.
 func New(o Options) *Server {
 	clock := o.Clock
 	if clock == nil {
@@ -110,10 +139,9 @@ func New(o Options) *Server {
 		adminToken: o.AdminToken,
 		platforms:  make(map[string]*platformSlot),
 	}
-	s.meta = newMetaAPI(clock, maps.Clone(o.MetaTokens), logger, maxRecorded)
-	s.webhook = newWebhookAPI(clock, o.WebhookSecret, logger, maxRecorded)
-	for _, p := range []platform{s.meta, s.webhook} {
-		s.platforms[p.name()] = &platformSlot{api: p}
+	env := emulatorEnv{clock: clock, logger: logger, maxRecorded: maxRecorded, opts: o}
+	for _, e := range emulators {
+		s.platforms[e.name] = &platformSlot{api: e.new(env)}
 	}
 
 	mux := http.NewServeMux()
@@ -137,25 +165,40 @@ func New(o Options) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Meta returns the recorder of the events the Meta emulator accepted.
-func (s *Server) Meta() *MetaRecorder { return s.meta.rec }
+func (s *Server) Meta() *MetaRecorder { return emulator[*metaAPI](s, metaName).rec }
 
 // Webhook returns the recorder of the events the webhook receiver accepted.
-func (s *Server) Webhook() *WebhookRecorder { return s.webhook.rec }
+func (s *Server) Webhook() *WebhookRecorder { return emulator[*webhookAPI](s, webhookName).rec }
+
+// emulator returns the platform named name as its concrete type.
+func emulator[T platform](s *Server, name string) T {
+	return s.platforms[name].api.(T)
+}
 
 // platformNames returns the emulated platforms' names, sorted.
 func (s *Server) platformNames() []string {
 	return slices.Sorted(maps.Keys(s.platforms))
 }
 
-// knownPlatform reports whether name is a platform the sandbox emulates. It is
-// a switch rather than a lookup in a Server so that ParseFaultFlag can check
-// names before any Server exists.
+// knownPlatform reports whether name is a platform the sandbox emulates. It
+// reads the emulators list rather than a Server so that ParseFaultFlag can
+// check names before any Server exists.
 func knownPlatform(name string) bool {
-	switch name {
-	case metaName, webhookName:
-		return true
+	for _, e := range emulators {
+		if e.name == name {
+			return true
+		}
 	}
 	return false
+}
+
+// emulatorNames lists the emulated platforms, for error messages.
+func emulatorNames() string {
+	names := make([]string, len(emulators))
+	for i, e := range emulators {
+		names[i] = e.name
+	}
+	return strings.Join(names, ", ")
 }
 
 // Start serves s on addr ("127.0.0.1:0" picks a port) in the background and

@@ -9,17 +9,19 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination"
 )
 
+// graph is a Graph API error body.
+func graph(code, sub int, transient bool) []byte {
+	b := `{"error":{"message":"m","type":"OAuthException","code":` + strconv.Itoa(code) + `,"error_subcode":` + strconv.Itoa(sub) + `,"fbtrace_id":"TR"`
+	if transient {
+		b += `,"is_transient":true`
+	}
+	return []byte(b + `}}`)
+}
+
 // TestClassify follows Meta's error-handling guide: the table is the
 // contract every response must meet.
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	graph := func(code, sub int, transient bool) []byte {
-		b := `{"error":{"message":"m","type":"OAuthException","code":` + strconv.Itoa(code) + `,"error_subcode":` + strconv.Itoa(sub) + `,"fbtrace_id":"TR"`
-		if transient {
-			b += `,"is_transient":true`
-		}
-		return []byte(b + `}}`)
-	}
 	type want struct {
 		kind       string // ok, retry, permanent
 		reason     string
