@@ -2,6 +2,7 @@ package quality
 
 import (
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,5 +263,38 @@ func TestReportPartsAgree(t *testing.T) {
 		if len(d.Series) != 240 || d.Figures.Routed != 240 {
 			t.Errorf("destination %s: %d points, %d routed", d.Name, len(d.Series), d.Figures.Routed)
 		}
+	}
+}
+
+// TestMatchKeyKinds folds every destination's match-key names (as their
+// MatchKeys functions report them) into the report's kinds.
+func TestMatchKeyKinds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		platform string
+		keys     []string
+		want     []string
+	}{
+		{"meta", []string{"em", "ph", "external_id", "client_ip_address", "client_user_agent", "fbc", "fbp", "ct", "zp"}, []string{"email", "phone", "external_id", "fbc_fbp", "ip_ua", "address"}},
+		{"meta, IP without user agent", []string{"client_ip_address"}, nil},
+		{"webhook", []string{"email_sha256", "phone_sha256", "external_id_sha256", "gclid", "fbp", "city_sha256"}, []string{"email", "phone", "external_id", "click_id", "fbc_fbp", "address"}},
+		{"linkedin", []string{"SHA256_EMAIL", "LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID", "ACXIOM_ID", "userInfo"}, []string{"email", "external_id", "click_id", "address"}},
+		{"reddit", []string{"click_id", "email", "phone_number", "external_id", "ip_address", "user_agent"}, []string{"email", "phone", "external_id", "click_id", "ip_ua"}},
+		{"microsoft", []string{"msclkid", "em", "ph", "externalId", "clientIpAddress", "clientUserAgent"}, []string{"email", "phone", "external_id", "click_id", "ip_ua"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.platform, func(t *testing.T) {
+			t.Parallel()
+			set := kindsOf(tt.keys)
+			var got []string
+			for i, n := range KeyKindNames {
+				if set&(1<<i) != 0 {
+					got = append(got, n)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("kinds of %v = %v, want %v", tt.keys, got, tt.want)
+			}
+		})
 	}
 }

@@ -42,24 +42,29 @@ func kindsOf(keys []string) uint8 {
 	var set uint8
 	var ip, ua bool
 	for _, k := range keys {
-		k = strings.TrimSuffix(strings.ToLower(k), "_sha256")
-		switch {
-		case k == "em" || k == "email" || k == "hashed_email":
+		k = strings.TrimPrefix(strings.TrimSuffix(strings.ToLower(k), "_sha256"), "sha256_")
+		switch k {
+		case "em", "email", "hashed_email":
 			set |= 1 << KeyEmail
-		case k == "ph" || k == "phone" || k == "phone_number" || k == "hashed_phone":
+		case "ph", "phone", "phone_number", "hashed_phone":
 			set |= 1 << KeyPhone
-		case k == "external_id" || k == "user_id":
+		case "external_id", "externalid", "user_id", "acxiom_id", "oracle_moat_id":
 			set |= 1 << KeyExternalID
-		case clickIDKeys[k]:
+		case "linkedin_first_party_ads_tracking_uuid": // LinkedIn's li_fat_id
 			set |= 1 << KeyClickID
-		case k == "fbc" || k == "fbp" || k == "ttp":
+		case "fbc", "fbp", "ttp":
 			set |= 1 << KeyBrowserID
-		case k == "client_ip_address" || k == "ip" || k == "ip_address":
+		case "client_ip_address", "clientipaddress", "ip", "ip_address":
 			ip = true
-		case k == "client_user_agent" || k == "user_agent" || k == "ua":
+		case "client_user_agent", "clientuseragent", "user_agent", "ua":
 			ua = true
-		case k == "ct" || k == "st" || k == "zp" || k == "country" || k == "city" || k == "zip" || k == "state" || k == "street" || k == "address":
+		case "ct", "st", "zp", "country", "city", "zip", "state", "street", "address",
+			"userinfo": // LinkedIn's name, company and country
 			set |= 1 << KeyAddress
+		default:
+			if clickIDKeys[k] {
+				set |= 1 << KeyClickID
+			}
 		}
 	}
 	if ip && ua {
