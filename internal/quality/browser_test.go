@@ -79,7 +79,9 @@ func TestReportPageInBrowser(t *testing.T) {
 	defer srv.Close()
 
 	actx, acancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.WindowSize(1400, 2200), chromedp.DisableGPU)...)
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.WindowSize(1400, 2200), chromedp.DisableGPU,
+		// Containers (CI) give /dev/shm 64 MiB, too little for chromium.
+		chromedp.Flag("disable-dev-shm-usage", true))...)
 	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
 	defer bcancel()
