@@ -36,7 +36,8 @@ func TestReportEndpoints(t *testing.T) {
 	t.Parallel()
 	clk := &fakeClock{t: t0}
 	m := newTestMonitor(t, clk)
-	srv := httptest.NewServer((&Server{Token: "tok", Monitor: m, Clock: clk.Now, Status: func() Status { return Status{} }}).Handler())
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("signalpipe_up 1\n")) })
+	srv := httptest.NewServer((&Server{Token: "tok", Monitor: m, Clock: clk.Now, Metrics: metrics, Status: func() Status { return Status{} }}).Handler())
 	t.Cleanup(srv.Close)
 	get := func(t *testing.T, path, token string) (*http.Response, string) {
 		t.Helper()
@@ -138,6 +139,14 @@ func TestReportEndpoints(t *testing.T) {
 			}
 		}},
 		{"healthz open", "/healthz", "", 200, "text/plain", nil},
+		{"metrics need the token", "/metrics", "", 401, "", nil},
+		{"metrics with the token", "/metrics", "tok", 200, "", func(t *testing.T, body string) {
+			if body != "signalpipe_up 1\n" {
+				t.Errorf("metrics body %q", body)
+			}
+		}},
+		{"alerts need the token", "/api/v1/alerts", "", 401, "", nil},
+		{"trace page needs the token", "/trace", "", 401, "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
