@@ -1,6 +1,7 @@
 package quality
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -108,6 +109,39 @@ type Counters struct {
 type window struct {
 	start time.Time
 	cells map[Key]*Counters
+	// values is the conversion value per destination and currency (kept
+	// per window, not per cell: cheap to read, small to keep).
+	values map[string][]CurrencyValue
+}
+
+// CurrencyValue is the conversion value received and sent in one currency.
+type CurrencyValue struct {
+	Currency string  `json:"currency"`
+	Received float64 `json:"received"`
+	Sent     float64 `json:"sent"`
+}
+
+// maxCurrencies bounds the currencies kept apart per destination and
+// window; the rest count under "other".
+const maxCurrencies = 16
+
+func (w *window) addValue(dest, cur string, received, sent float64) {
+	if w.values == nil {
+		w.values = map[string][]CurrencyValue{}
+	}
+	vs := w.values[dest]
+	i := slices.IndexFunc(vs, func(v CurrencyValue) bool { return v.Currency == cur })
+	if i < 0 && len(vs) >= maxCurrencies {
+		cur = "other"
+		i = slices.IndexFunc(vs, func(v CurrencyValue) bool { return v.Currency == cur })
+	}
+	if i < 0 {
+		vs = append(vs, CurrencyValue{Currency: cur})
+		i = len(vs) - 1
+	}
+	vs[i].Received += received
+	vs[i].Sent += sent
+	w.values[dest] = vs
 }
 
 // series is one resolution's windows, by start.
@@ -325,9 +359,12 @@ func apply(w *window, o event.Outcome, maxCells int) {
 	}
 	if o.Value != nil && o.Destination != "" {
 		c.ValueIn += *o.Value
+		sent := 0.0
 		if o.Status == event.StatusDelivered {
 			c.ValueOut += *o.Value
+			sent = *o.Value
 		}
+		w.addValue(o.Destination, orUnknown(o.Currency), *o.Value, sent)
 		if !validCurrency(o.Currency) {
 			c.CurrencyProblems++
 		}

@@ -116,6 +116,13 @@ func TestAggregatorFigures(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
+	wantCur := []CurrencyValue{{"EUR", 40, 40}, {"eur", 5, 0}}
+	if len(f.ValueByCurrency) != 2 || f.ValueByCurrency[0] != wantCur[0] || f.ValueByCurrency[1] != wantCur[1] {
+		t.Errorf("value by currency = %+v, want %+v", f.ValueByCurrency, wantCur)
+	}
+	if d := r.Destinations[0].Figures.ValueByCurrency; len(d) != 2 || d[0] != wantCur[0] {
+		t.Errorf("meta's value by currency = %+v", d)
+	}
 	// Quantiles: the p50 of {30s, 2m, 2h, 30h} is 2m (rank 2), p99 30h,
 	// each within the sketch's 5%.
 	within := func(name string, got, want float64) {

@@ -55,8 +55,12 @@ type Figures struct {
 	// platform's score.
 	MatchQualityEstimate float64   `json:"match_quality_estimate"`
 	Freshness            Freshness `json:"freshness"`
-	ValueReceived        float64   `json:"value_received"`
-	ValueSent            float64   `json:"value_sent"`
+	// ValueReceived and ValueSent add up amounts whatever their currency;
+	// ValueByCurrency keeps them apart (totals and destinations of reports
+	// not filtered by event name or source).
+	ValueReceived   float64         `json:"value_received"`
+	ValueSent       float64         `json:"value_sent"`
+	ValueByCurrency []CurrencyValue `json:"value_by_currency,omitempty"`
 	CurrencyProblems     int64     `json:"currency_problems"`
 	// EventIDShare is the share of valid events carrying an event id, which
 	// the platforms need to deduplicate browser and server events.
@@ -348,8 +352,14 @@ func (a *Aggregator) Report(q Query) Report {
 		r.TopReasons = append(r.TopReasons, rs)
 	}
 	r.Destinations = breakdowns(dests, prevDests)
+	if len(sc.values) > 0 {
+		r.Totals.ValueByCurrency = sc.byCurrency()
+	}
 	for i := range r.Destinations {
 		d := &r.Destinations[i]
+		if _, ok := sc.values[d.Name]; ok {
+			d.Figures.ValueByCurrency = sc.byCurrency(d.Name)
+		}
 		d.Series = destSeries[d.Name]
 		for _, rs := range r.TopReasons {
 			if rs.Destination == d.Name && len(d.Top) < 5 {
@@ -399,11 +409,14 @@ type scan struct {
 	srcs, prevSrcs                     accumulator
 	destSeries                         map[string][]Point
 	reasons                            map[[3]string]int64
+	// values is the period's value by destination and currency.
+	values map[string]map[string]*CurrencyValue
 }
 
 func newScan() *scan {
 	return &scan{dests: accumulator{}, prevDests: accumulator{}, names: accumulator{}, prevNames: accumulator{},
-		srcs: accumulator{}, prevSrcs: accumulator{}, destSeries: map[string][]Point{}, reasons: map[[3]string]int64{}}
+		srcs: accumulator{}, prevSrcs: accumulator{}, destSeries: map[string][]Point{}, reasons: map[[3]string]int64{},
+		values: map[string]map[string]*CurrencyValue{}}
 }
 
 // windows adds ws (in time order) to sc: windows before from count for the
@@ -443,6 +456,13 @@ func (sc *scan) windows(ws []*window, q Query, from time.Time) {
 			}
 			continue
 		}
+		if q.EventName == "" && q.Source == "" {
+			for d, vs := range w.values {
+				if q.Destination == "" || d == q.Destination {
+					sc.addValues(d, vs)
+				}
+			}
+		}
 		sc.totals.merge(&win)
 		sc.series = append(sc.series, point(w.start, &win))
 		for d, f := range winDests {
@@ -469,6 +489,56 @@ func (sc *scan) merge(o *scan) {
 	for k, n := range o.reasons {
 		sc.reasons[k] += n
 	}
+	for d, m := range o.values {
+		for _, v := range m {
+			sc.addValues(d, []CurrencyValue{*v})
+		}
+	}
+}
+
+func (sc *scan) addValues(dest string, vs []CurrencyValue) {
+	m := sc.values[dest]
+	if m == nil {
+		m = map[string]*CurrencyValue{}
+		sc.values[dest] = m
+	}
+	for _, v := range vs {
+		cv := m[v.Currency]
+		if cv == nil {
+			cv = &CurrencyValue{Currency: v.Currency}
+			m[v.Currency] = cv
+		}
+		cv.Received += v.Received
+		cv.Sent += v.Sent
+	}
+}
+
+// byCurrency lists the values of the given destinations (all when none),
+// largest first, rounded to cents.
+func (sc *scan) byCurrency(dests ...string) []CurrencyValue {
+	sum := map[string]*CurrencyValue{}
+	for d, m := range sc.values {
+		if len(dests) > 0 && !slices.Contains(dests, d) {
+			continue
+		}
+		for c, v := range m {
+			s := sum[c]
+			if s == nil {
+				s = &CurrencyValue{Currency: c}
+				sum[c] = s
+			}
+			s.Received += v.Received
+			s.Sent += v.Sent
+		}
+	}
+	out := make([]CurrencyValue, 0, len(sum))
+	for _, v := range sum {
+		out = append(out, CurrencyValue{Currency: v.Currency, Received: math.Round(v.Received*100) / 100, Sent: math.Round(v.Sent*100) / 100})
+	}
+	slices.SortFunc(out, func(a, b CurrencyValue) int {
+		return cmp.Or(cmp.Compare(b.Received, a.Received), cmp.Compare(a.Currency, b.Currency))
+	})
+	return out
 }
 
 func point(start time.Time, f *Figures) Point {
