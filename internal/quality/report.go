@@ -58,10 +58,10 @@ type Figures struct {
 	// ValueReceived and ValueSent add up amounts whatever their currency;
 	// ValueByCurrency keeps them apart (totals and destinations of reports
 	// not filtered by event name or source).
-	ValueReceived   float64         `json:"value_received"`
-	ValueSent       float64         `json:"value_sent"`
-	ValueByCurrency []CurrencyValue `json:"value_by_currency,omitempty"`
-	CurrencyProblems     int64     `json:"currency_problems"`
+	ValueReceived    float64         `json:"value_received"`
+	ValueSent        float64         `json:"value_sent"`
+	ValueByCurrency  []CurrencyValue `json:"value_by_currency,omitempty"`
+	CurrencyProblems int64           `json:"currency_problems"`
 	// EventIDShare is the share of valid events carrying an event id, which
 	// the platforms need to deduplicate browser and server events.
 	EventIDShare float64 `json:"event_id_share"`
