@@ -18,8 +18,10 @@ import (
 // it had at start (less one for the commit marker that ends a
 // transaction), or has read a record written after the start (it is at the
 // tail), or was empty. A partition whose tail is an aborted transaction
-// reaches neither until new outcomes arrive, so after MaxWait the whole
-// topic counts as caught up regardless.
+// reaches neither until new outcomes arrive, so after maxWait a partition
+// also counts once the follower is within abortedTail offsets of its end:
+// far enough for any aborted batch, near enough that a long replay (a
+// week of outcomes can take many minutes) is not cut short.
 type CatchUp struct {
 	start time.Time
 
@@ -72,11 +74,38 @@ func (c *CatchUp) Listen(ctx context.Context, adm *kadm.Client, topic string, ma
 	}
 	select {
 	case <-ctx.Done():
+		return
 	case <-time.After(maxWait):
-		c.mu.Lock()
-		c.done = true
-		c.mu.Unlock()
 	}
+	for !c.settle() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// abortedTail bounds the offsets an aborted transaction at a partition's end
+// can take: one batch of a stage's poll_records (at most 100 000) with its
+// outcomes.
+const abortedTail = 250_000
+
+// settle marks the partitions within abortedTail of their end as caught up,
+// and reports whether all are.
+func (c *CatchUp) settle() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.end == nil {
+		return false
+	}
+	for p, e := range c.end {
+		if off, ok := c.seen[p]; ok && off+abortedTail >= e {
+			delete(c.end, p)
+		}
+	}
+	c.done = c.done || len(c.end) == 0
+	return c.done
 }
 
 func (c *CatchUp) setEnds(starts, ends kadm.ListedOffsets) {
