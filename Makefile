@@ -15,9 +15,9 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
-## bench: throughput and CPU per event (end to end on kfake + sandbox, the transform alone), RSS under a 1M-event outage backlog (BACKLOG_EVENTS=N to change) and its drain rate
+## bench: throughput and CPU per event (end to end on kfake + sandbox, the transform alone), RSS under a 1M-event outage backlog (BACKLOG_EVENTS=N to change) and its drain rate; the report API over 30 days
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./internal/bench/ ./internal/pii/ ./internal/ingest/ ./internal/sandbox/
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./internal/bench/ ./internal/pii/ ./internal/ingest/ ./internal/sandbox/ ./internal/quality/
 
 ## lint: formatting and vet
 lint:

@@ -48,6 +48,9 @@ type Options struct {
 	Stages []string
 	// OnCommit, if set, is told of every committed batch per stage.
 	OnCommit func(stage string, consumed, produced int)
+	// WrapHandler, if set, wraps each stage's handler (telemetry times
+	// every batch and traces it).
+	WrapHandler func(stage string, h kafkax.Handler) kafkax.Handler
 }
 
 // App is a configured pipeline.
@@ -171,6 +174,9 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	var wg sync.WaitGroup
 	run := func(name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler, gate func() (bool, time.Duration)) {
+		if a.opts.WrapHandler != nil {
+			h = a.opts.WrapHandler(name, h)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -46,6 +46,8 @@ func commands() []command {
 		{"preview", "--destination D [--config FILE] [FILE]", "print the exact request body one event would be sent as", previewCmd},
 		{"topics", "plan|apply --config FILE", "show, or create, the Kafka topics the config needs", topicsCmd},
 		{"replay", "--config FILE --from dlq|retry --destination D [--dry-run]", "send dead-lettered or waiting events to a destination again", replayCmd},
+		{"report", "[--since 24h] [--format table|csv|json] [--url URL]", "the signal-quality report of a running instance", reportCmd},
+		{"trace", "EVENT_ID [--url URL] [--json]", "one event's path: routed, each destination's answer", traceCmd},
 		{"version", "", "print the version", func(_ context.Context, _ []string, io IO) int {
 			fmt.Fprintf(io.Out, "signalpipe %s\n", Version)
 			return exitOK

@@ -3,17 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"strings"
-	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalpipe/signalpipe/internal/app"
 	"github.com/signalpipe/signalpipe/internal/config"
-	"github.com/signalpipe/signalpipe/internal/quality"
+	"github.com/signalpipe/signalpipe/internal/telemetry"
 )
 
 func runCmd(ctx context.Context, args []string, io IO) int {
@@ -32,11 +27,27 @@ func runCmd(ctx context.Context, args []string, io IO) int {
 		return fail(io, "%v", err)
 	}
 	log := newLogger(io.Err, cfg.Log.Level, cfg.Log.Format)
+	// The metrics read the pipeline's breakers and the lag poller, both
+	// made after them.
+	var pipe *app.App
+	lagOf := func() map[string]int64 { return nil }
 	var st []string
 	if *stages != "" {
 		st = strings.Split(*stages, ",")
 	}
-	pipe, err := app.New(cfg, app.Options{Logger: log, Stages: st})
+	metrics, err := telemetry.New(telemetry.Options{Breakers: func() map[string]string { return breakerStates(pipe) }, Lag: func() map[string]int64 { return lagOf() }})
+	if err != nil {
+		return fail(io, "%v", err)
+	}
+	if telemetry.TracingConfigured(os.Getenv) {
+		stopTracing, err := metrics.StartTracing(ctx, Version)
+		if err != nil {
+			return fail(io, "%v", err)
+		}
+		defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
+		log.Info("sending traces over OTLP")
+	}
+	pipe, err = app.New(cfg, app.Options{Logger: log, Stages: st, OnCommit: metrics.OnCommit, WrapHandler: metrics.Wrap})
 	if err != nil {
 		return fail(io, "%v", err)
 	}
@@ -47,50 +58,16 @@ func runCmd(ctx context.Context, args []string, io IO) int {
 				return fail(io, "server.token_env: environment variable %s is empty", cfg.Server.TokenEnv)
 			}
 		}
-		stop, err := serveStatus(ctx, cfg, token)
+		stop, err := serveQuality(ctx, cfg, token, qualityDeps{pipe: pipe, metrics: metrics, log: log, lag: &lagOf})
 		if err != nil {
 			return fail(io, "%v", err)
 		}
 		defer stop()
-		log.Info("status page", "url", "http://"+cfg.Server.Listen)
+		log.Info("status page", "url", "http://"+cfg.Server.Listen, "report", "http://"+cfg.Server.Listen+"/report")
 	}
 	if err := pipe.Run(ctx); err != nil {
 		return fail(io, "%v", err)
 	}
 	log.Info("stopped")
 	return exitOK
-}
-
-// serveStatus follows sp.outcomes into a ledger and serves the status page.
-func serveStatus(ctx context.Context, cfg config.Config, token string) (func(), error) {
-	base, err := cfg.Kafka.ClientOpts()
-	if err != nil {
-		return nil, err
-	}
-	cl, err := kgo.NewClient(append(base, quality.FollowOpts(cfg.Kafka.Topics().Outcomes())...)...)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to kafka: %w", err)
-	}
-	ledger := quality.NewLedger(false)
-	fctx, cancel := context.WithCancel(ctx)
-	go quality.Follow(fctx, cl, ledger, nil)
-	started := time.Now()
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		cancel()
-		cl.Close()
-		return nil, fmt.Errorf("server.listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler: (&quality.Server{Token: token, Status: func() quality.Status {
-			return quality.Status{Now: time.Now(), Started: started, Ledger: ledger.Snapshot()}
-		}}).Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
-	go func() { _ = srv.Serve(ln) }()
-	return func() {
-		_ = srv.Close()
-		cancel()
-		cl.Close()
-	}, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
+	"github.com/signalpipe/signalpipe/internal/quality"
 )
 
 // Config is the whole job's configuration.
@@ -29,6 +30,9 @@ type Config struct {
 	Destinations []Destination `yaml:"destinations"`
 	Server       Server        `yaml:"server"`
 	Log          Log           `yaml:"log"`
+	// Quality configures the reports' aggregates, the trace index and the
+	// alert rules.
+	Quality quality.Config `yaml:"quality"`
 }
 
 // Input is one Kafka topic that producers write events to.
@@ -192,6 +196,7 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Destinations {
 		c.Destinations[i].applyDefaults()
 	}
+	c.Quality.ApplyDefaults()
 }
 
 // Load reads, strictly decodes, defaults and validates the file at path.
@@ -313,6 +318,14 @@ func (c Config) Validate() error {
 			add(key+".name", "%q is used twice; give each destination its own name", d.Name)
 		}
 		names[d.Name] = true
+	}
+	if err := c.Quality.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for i, r := range c.Quality.Alerts.Rules {
+		if r.Destination != "" && !names[r.Destination] {
+			add(fmt.Sprintf("quality.alerts.rules[%d].destination", i), "%q is not a configured destination", r.Destination)
+		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

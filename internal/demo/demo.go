@@ -26,6 +26,7 @@ import (
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/quality"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
+	"github.com/signalpipe/signalpipe/internal/telemetry"
 )
 
 // Options configure a demo run.
@@ -103,6 +104,14 @@ func Config(broker, sandboxURL string) config.Config {
 	c.Ingest.MaxRecordBytes = 256 << 10
 	c.Deliver.MaxRetryElapsed = 10 * time.Second
 	c.Deliver.ShutdownTimeout = 5 * time.Second
+	// Alert rules the report page lists; --sandbox-fault meta:status=503
+	// makes the first two fire.
+	c.Quality.Alerts.EvaluateEvery = 5 * time.Second
+	c.Quality.Alerts.Rules = []quality.Rule{
+		{Name: "platform down", Kind: quality.RuleBreakerOpen, For: 10 * time.Second},
+		{Name: "meta errors", Kind: quality.RuleErrorRate, Destination: "meta", Threshold: 0.2, Window: 5 * time.Minute, For: 30 * time.Second, MinVolume: 20},
+		{Name: "dead letters", Kind: quality.RuleDLQGrowth, Threshold: 5000, Window: 10 * time.Minute, For: time.Minute},
+	}
 	c.ApplyDefaults()
 	return c
 }
@@ -129,7 +138,13 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 	defer cancel()
 	started := time.Now()
 
-	st, err := Start(ctx, StackOptions{Broker: o.Broker, DataDir: o.DataDir, Logger: o.Logger, TrackRecords: o.Once})
+	var st *Stack
+	metrics, err := telemetry.New(telemetry.Options{Breakers: func() map[string]string { return st.Quality.Breakers() }})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = metrics.Shutdown(context.Background()) }()
+	st, err = Start(ctx, StackOptions{Broker: o.Broker, DataDir: o.DataDir, Logger: o.Logger, TrackRecords: o.Once, OnCommit: metrics.OnCommit, OnOutcome: metrics.Outcome, WrapHandler: metrics.Wrap})
 	if err != nil {
 		return nil, err
 	}
@@ -178,10 +193,11 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 		if err != nil {
 			return nil, fmt.Errorf("status page: listening on %s: %w (use --listen to pick another address)", o.Listen, err)
 		}
-		srv := &http.Server{Handler: (&quality.Server{Status: status}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: (&quality.Server{Status: status, Monitor: st.Quality, Metrics: metrics.Handler(), Destinations: st.Quality.Breakers}).Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
-		fmt.Fprintf(o.Progress, "status page: http://%s\n", ln.Addr())
+		go st.Quality.Alerter.Run(ctx, st.Config.Quality.Alerts.EvaluateEvery)
+		fmt.Fprintf(o.Progress, "status page: http://%s\nreport: http://%s/report\n", ln.Addr(), ln.Addr())
 	}
 	fmt.Fprintf(o.Progress, "embedded Kafka broker: %s (topics %s, %s, %s)\nMeta sandbox: %s\n", st.Broker.Addr, TopicWeb, TopicApp, TopicCRM, st.SandboxURL)
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalpipe/signalpipe/internal/app"
@@ -38,6 +39,12 @@ type StackOptions struct {
 	// sandbox.Options.MaxRecorded); benchmarks set -1 to measure the
 	// pipeline's memory, not the sandbox's recording.
 	SandboxMaxRecorded int
+	// OnCommit and OnOutcome, if set, see every committed batch and every
+	// outcome (the demo's metrics).
+	OnCommit  func(stage string, consumed, produced int)
+	OnOutcome func(event.Outcome)
+	// WrapHandler wraps each stage's handler (the demo's batch timings).
+	WrapHandler func(stage string, h kafkax.Handler) kafkax.Handler
 }
 
 // Stack is the embedded default running in-process: a Kafka-compatible
@@ -50,7 +57,10 @@ type Stack struct {
 	SandboxURL string
 	Config     config.Config
 	Ledger     *quality.Ledger
-	Producer   *kgo.Client
+	// Quality is the quality stage fed from sp.outcomes (its Ledger is
+	// Ledger): the report's aggregates, the trace index and the alerts.
+	Quality  *quality.Monitor
+	Producer *kgo.Client
 	// App is the running pipeline (for its breakers' states).
 	App *app.App
 
@@ -110,7 +120,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	s.appOpts = app.Options{Logger: o.Logger, Clock: o.Clock, Getenv: func(k string) string {
+	s.appOpts = app.Options{Logger: o.Logger, Clock: o.Clock, OnCommit: o.OnCommit, WrapHandler: o.WrapHandler, Getenv: func(k string) string {
 		switch k {
 		case tokenEnv:
 			return demoToken
@@ -136,16 +146,30 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Ledger = quality.NewLedger(o.TrackRecords)
+	s.Quality = quality.NewMonitor(s.Config.Quality, quality.MonitorOptions{Clock: o.Clock, TrackRecords: o.TrackRecords})
+	s.Quality.Breakers = func() map[string]string {
+		out := map[string]string{}
+		for d, st := range pipe.Breakers() {
+			out[d] = string(st)
+		}
+		return out
+	}
+	s.Quality.Observe = o.OnOutcome
+	s.Ledger = s.Quality.Ledger
 	follower, err := kgo.NewClient(append(base, quality.FollowOpts(s.Config.Kafka.Topics().Outcomes())...)...)
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, follower.Close)
-	s.wg.Add(1)
+	s.Quality.CatchUp = quality.NewCatchUp(time.Now())
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
-		quality.Follow(pctx, follower, s.Ledger, o.Logger)
+		s.Quality.CatchUp.Listen(pctx, kadm.NewClient(follower), s.Config.Kafka.Topics().Outcomes(), time.Minute, o.Logger)
+	}()
+	go func() {
+		defer s.wg.Done()
+		quality.Follow(pctx, follower, s.Quality, o.Logger)
 	}()
 	s.Producer, err = kgo.NewClient(append(base, kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(20000), kgo.ProducerBatchMaxBytes(1<<20))...)
 	if err != nil {

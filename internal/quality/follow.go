@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -21,9 +22,9 @@ func FollowOpts(topic string) []kgo.Opt {
 	}
 }
 
-// Follow feeds every outcome read by cl into l until ctx ends. cl must have
-// been built with FollowOpts.
-func Follow(ctx context.Context, cl *kgo.Client, l *Ledger, log *slog.Logger) {
+// Follow feeds every outcome read by cl into l (a Ledger or a Monitor)
+// until ctx ends. cl must have been built with FollowOpts.
+func Follow(ctx context.Context, cl *kgo.Client, l Sink, log *slog.Logger) {
 	for ctx.Err() == nil {
 		fs := cl.PollRecords(ctx, 10000)
 		if fs.IsClientClosed() {
@@ -34,7 +35,11 @@ func Follow(ctx context.Context, cl *kgo.Client, l *Ledger, log *slog.Logger) {
 				log.Warn("reading outcomes", "topic", t, "partition", p, "err", err)
 			}
 		})
+		cu, _ := l.(interface{ see(int32, int64, time.Time) })
 		fs.EachRecord(func(r *kgo.Record) {
+			if cu != nil {
+				defer cu.see(r.Partition, r.Offset, r.Timestamp)
+			}
 			var o event.Outcome
 			if err := json.Unmarshal(r.Value, &o); err != nil {
 				if log != nil {

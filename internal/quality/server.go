@@ -4,13 +4,22 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
 
 //go:embed web/status.html
 var statusPage []byte
+
+//go:embed web/report.html
+var reportPage []byte
+
+//go:embed web/trace.html
+var tracePage []byte
 
 // Status is what the status page and /api/v1/status show.
 type Status struct {
@@ -32,6 +41,18 @@ type Server struct {
 	Token string
 	// Ready reports whether the pipeline is ready; nil means ready.
 	Ready func() error
+	// Monitor, when set, serves the report, trace and alert endpoints and
+	// pages.
+	Monitor *Monitor
+	// Metrics, when set, is served on /metrics (behind the token).
+	Metrics http.Handler
+	// Clock reads "now" for relative since/until; nil is time.Now.
+	Clock func() time.Time
+	// Destinations, when set, returns each destination's breaker state for
+	// /readyz. An open breaker does not make the process unready (the
+	// pages matter most during an outage, and the backlog waits in Kafka
+	// whatever the probe says); /readyz lists it as degraded.
+	Destinations func() map[string]string
 }
 
 // Handler returns the HTTP handler.
@@ -48,19 +69,42 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ready\n"))
+		if s.Destinations != nil {
+			states := s.Destinations()
+			names := slices.Sorted(maps.Keys(states))
+			for _, d := range names {
+				note := ""
+				if states[d] != "closed" {
+					note = " (degraded: the backlog waits in Kafka)"
+				}
+				fmt.Fprintf(w, "destination %s: breaker %s%s\n", d, states[d], note)
+			}
+		}
 	})
 	mux.Handle("GET /api/v1/status", s.auth(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(s.Status())
 	})))
-	mux.Handle("GET /{$}", s.auth(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /{$}", s.auth(page(statusPage)))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.auth(s.Metrics))
+	}
+	if s.Monitor != nil {
+		s.reportRoutes(mux)
+	}
+	return mux
+}
+
+// page serves an embedded HTML page; everything it needs is inline.
+func page(b []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
-		_, _ = w.Write(statusPage)
-	})))
-	return mux
+		_, _ = w.Write(b)
+	})
 }
 
 // auth requires the bearer token when one is configured. The page also
