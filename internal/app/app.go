@@ -223,7 +223,8 @@ func (a *App) deliverConfig(dc config.Destination) deliver.Config {
 		Breaker: deliver.BreakerConfig{
 			Failures: a.cfg.Deliver.Breaker.Failures, OpenFor: a.cfg.Deliver.Breaker.OpenFor, MaxOpenFor: a.cfg.Deliver.Breaker.MaxOpenFor,
 		},
-		Tiers: a.cfg.Deliver.RetryTiers,
+		Tiers:             a.cfg.Deliver.RetryTiers,
+		RequestsPerMinute: dc.RequestsPerMinute(),
 		Degraded: deliver.DegradedConfig{
 			Dir: a.cfg.Deliver.Degraded.DegradedDir(), Margin: a.cfg.Deliver.Degraded.Margin, Every: a.cfg.Deliver.Degraded.Every,
 		},

@@ -218,6 +218,14 @@ func (d Destination) Linger() time.Duration {
 	return 0
 }
 
+// RequestsPerMinute caps the destination's request rate (0: no cap).
+func (d Destination) RequestsPerMinute() int {
+	if s := d.settings(); s != nil {
+		return s.RequestsPerMinute
+	}
+	return 0
+}
+
 // Concurrency is how many requests may be in flight at once.
 func (d Destination) Concurrency() int {
 	if s := d.settings(); s != nil {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/time/rate"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -42,6 +43,8 @@ type Config struct {
 	Tiers []time.Duration
 	// Degraded configures what happens while the breaker is open.
 	Degraded DegradedConfig
+	// RequestsPerMinute caps the requests to the destination (0: no cap).
+	RequestsPerMinute int
 }
 
 // ErrBreakerOpen ends a transaction whose destination's breaker opened: its
@@ -64,6 +67,10 @@ type Stage struct {
 	Breaker *Breaker
 	// retryTopics are the tiers' topics, by tier index.
 	retryTopics []string
+	// limiter spaces requests when the platform limits their rate; it is
+	// shared by the stage's loops, so sp.out and the retry tiers together
+	// stay under the limit.
+	limiter *rate.Limiter
 }
 
 // New returns the stage for dest.
@@ -83,8 +90,12 @@ func New(dest destination.Destination, topics kafkax.Topics, cfg Config, clock f
 	if cfg.Degraded.Every <= 0 {
 		cfg.Degraded.Every = time.Minute
 	}
-	return &Stage{dest: dest, limits: dest.Limits(), topics: topics, cfg: cfg, clock: clock, log: log,
+	s := &Stage{dest: dest, limits: dest.Limits(), topics: topics, cfg: cfg, clock: clock, log: log,
 		Breaker: NewBreaker(dest.Name(), cfg.Breaker, clock, log), retryTopics: RetryTopics(topics, dest.Name(), cfg.Tiers)}
+	if cfg.RequestsPerMinute > 0 {
+		s.limiter = rate.NewLimiter(rate.Limit(float64(cfg.RequestsPerMinute)/60), cfg.Concurrency)
+	}
+	return s
 }
 
 // RetryTopics are the stage's retry tier topics, shortest delay first; the
@@ -221,6 +232,11 @@ func (s *Stage) send(ctx context.Context, batch []*item, deadline time.Time) err
 		for i, it := range todo {
 			ps[i] = it.prepared
 			it.attempts++
+		}
+		if s.limiter != nil {
+			if err := s.limiter.Wait(ctx); err != nil {
+				return fmt.Errorf("waiting for %s's rate limit: %w", s.dest.Name(), err)
+			}
 		}
 		if ok, _ := s.Breaker.Allow(); !ok {
 			return fmt.Errorf("sending %d events to %s: %w", len(todo), s.dest.Name(), ErrBreakerOpen)

@@ -3,6 +3,7 @@ package deliver_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -183,4 +184,30 @@ func keys(m map[string][]*kgo.Record) map[string]int {
 		out[k] = len(v)
 	}
 	return out
+}
+
+// TestRateLimit: with requests_per_minute set, requests are spaced so the
+// platform's per-account limit holds, however many batches are waiting.
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	dest := &later{fails: map[string]int{}}
+	st := deliver.New(dest, kafkax.Topics{Prefix: "sp."}, deliver.Config{
+		InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, MaxRetryElapsed: time.Minute, Concurrency: 2,
+		RequestsPerMinute: 1200, // 20 a second, bursts of 2 (the concurrency)
+	}, nil, nil)
+	var recs []*kgo.Record
+	for i := range 80 { // 8 batches of 10
+		v, _ := json.Marshal(event.Event{EventID: fmt.Sprint("rl-", i), EventName: "purchase", EventTime: time.Now().Add(-time.Minute)})
+		recs = append(recs, &kgo.Record{Topic: "sp.out.later", Value: v})
+	}
+	start := time.Now()
+	got := collect(t, st, recs...)
+	elapsed := time.Since(start)
+	if n := len(outcomesOf(t, got["sp.outcomes"])); n != 80 || dest.sends != 8 {
+		t.Fatalf("%d outcomes from %d requests, want 80 from 8", n, dest.sends)
+	}
+	// 8 requests at 20/s with a burst of 2: the last waits 6/20 s.
+	if min := 300 * time.Millisecond; elapsed < min*9/10 {
+		t.Errorf("8 requests took %s; a 1200/min limit needs at least %s", elapsed, min)
+	}
 }

@@ -27,6 +27,11 @@ type Delivery struct {
 	MaxEventAge time.Duration `yaml:"max_event_age"`
 	// Events lists the canonical event names sent.
 	Events []string `yaml:"events"`
+	// RequestsPerMinute caps this account's request rate (0: no cap). A
+	// platform with a documented per-account limit sets it as the default
+	// and refuses more; deliver waits for the limiter before each request,
+	// so the backlog waits in Kafka instead of running into 429s.
+	RequestsPerMinute int `yaml:"requests_per_minute"`
 }
 
 // Limits a platform puts on its Delivery settings.
@@ -35,6 +40,9 @@ type DeliveryLimits struct {
 	MaxEventAge    time.Duration // 0: no platform limit
 	MaxConcurrency int
 	MaxLinger      time.Duration
+	// MaxRequestsPerMinute is the platform's documented per-account request
+	// limit; 0 when it publishes none.
+	MaxRequestsPerMinute int
 }
 
 // Fill sets every unset field from def.
@@ -56,6 +64,9 @@ func (d *Delivery) Fill(def Delivery) {
 	}
 	if len(d.Events) == 0 {
 		d.Events = slices.Clone(def.Events)
+	}
+	if d.RequestsPerMinute == 0 {
+		d.RequestsPerMinute = def.RequestsPerMinute
 	}
 }
 
@@ -86,6 +97,12 @@ func (d Delivery) Validate(l DeliveryLimits) error {
 	}
 	if len(d.Events) == 0 {
 		add("events", "must list at least one event name")
+	}
+	switch {
+	case d.RequestsPerMinute < 0:
+		add("requests_per_minute", "must not be negative, got %d", d.RequestsPerMinute)
+	case l.MaxRequestsPerMinute > 0 && d.RequestsPerMinute > l.MaxRequestsPerMinute:
+		add("requests_per_minute", "must be at most %d (the platform's documented limit), got %d", l.MaxRequestsPerMinute, d.RequestsPerMinute)
 	}
 	return errors.Join(errs...)
 }

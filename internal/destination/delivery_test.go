@@ -9,7 +9,7 @@ import (
 func TestDeliveryFillAndValidate(t *testing.T) {
 	t.Parallel()
 	def := Delivery{BatchSize: 100, Linger: time.Second, Timeout: 5 * time.Second, Concurrency: 2, MaxEventAge: 24 * time.Hour, Events: []string{"purchase"}}
-	lim := DeliveryLimits{MaxBatch: 500, MaxEventAge: 48 * time.Hour, MaxConcurrency: 8, MaxLinger: time.Minute}
+	lim := DeliveryLimits{MaxBatch: 500, MaxEventAge: 48 * time.Hour, MaxConcurrency: 8, MaxLinger: time.Minute, MaxRequestsPerMinute: 300}
 	tests := []struct {
 		name string
 		in   Delivery
@@ -20,6 +20,9 @@ func TestDeliveryFillAndValidate(t *testing.T) {
 		{"batch over the platform's limit", Delivery{BatchSize: 501}, []string{"batch_size"}},
 		{"age over the platform's limit", Delivery{MaxEventAge: 72 * time.Hour}, []string{"max_event_age", "platform's limit"}},
 		{"negative linger, too much concurrency", Delivery{Linger: -time.Second, Concurrency: 9}, []string{"linger", "concurrency"}},
+		{"request rate within the platform's limit", Delivery{RequestsPerMinute: 300}, nil},
+		{"request rate over the platform's limit", Delivery{RequestsPerMinute: 301}, []string{"requests_per_minute", "documented limit"}},
+		{"negative request rate", Delivery{RequestsPerMinute: -1}, []string{"requests_per_minute"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

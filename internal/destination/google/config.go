@@ -90,16 +90,20 @@ type Config struct {
 
 // Named defaults and limits.
 const (
-	DefaultName        = "google"
-	DefaultEndpoint    = "https://datamanager.googleapis.com"
-	Scope              = "https://www.googleapis.com/auth/datamanager"
-	DefaultBatchSize   = 2000
-	MaxBatchSize       = 2000
-	DefaultLinger      = time.Second
-	MaxLinger          = time.Minute
-	DefaultTimeout     = 30 * time.Second
-	DefaultConcurrency = 2
-	MaxConcurrency     = 16
+	DefaultName      = "google"
+	DefaultEndpoint  = "https://datamanager.googleapis.com"
+	Scope            = "https://www.googleapis.com/auth/datamanager"
+	DefaultBatchSize = 2000
+	MaxBatchSize     = 2000
+	DefaultLinger    = time.Second
+	// MaxRequestsPerMinute is the Data Manager API's documented quota (300
+	// requests a minute per Google Cloud project). Accounts that share a
+	// project share it: give each a share with requests_per_minute.
+	MaxRequestsPerMinute = 300
+	MaxLinger            = time.Minute
+	DefaultTimeout       = 30 * time.Second
+	DefaultConcurrency   = 2
+	MaxConcurrency       = 16
 	// MaxEventAgeLimit is the longest click-through lookback window.
 	MaxEventAgeLimit = 90 * 24 * time.Hour
 	// MaxDestinations is how many conversion actions one request may name.
@@ -125,6 +129,7 @@ func (c *Config) ApplyDefaults() {
 	c.Fill(destination.Delivery{
 		BatchSize: DefaultBatchSize, Linger: DefaultLinger, Timeout: DefaultTimeout,
 		Concurrency: DefaultConcurrency, MaxEventAge: MaxEventAgeLimit, Events: DefaultEvents,
+		RequestsPerMinute: MaxRequestsPerMinute,
 	})
 }
 
@@ -153,6 +158,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Credentials.Validate()...)
 	if err := c.Delivery.Validate(destination.DeliveryLimits{
 		MaxBatch: MaxBatchSize, MaxEventAge: MaxEventAgeLimit, MaxConcurrency: MaxConcurrency, MaxLinger: MaxLinger,
+		MaxRequestsPerMinute: MaxRequestsPerMinute,
 	}); err != nil {
 		errs = append(errs, err)
 	}

@@ -88,11 +88,15 @@ const (
 	DefaultBatchSize = MaxBatchSize
 	// DefaultLinger fills batches: LinkedIn counts requests (300–600 a
 	// minute), not events, so fewer, fuller requests are cheaper.
-	DefaultLinger      = time.Second
-	MaxLinger          = time.Minute
-	DefaultTimeout     = 15 * time.Second
-	DefaultConcurrency = 2
-	MaxConcurrency     = 8
+	DefaultLinger = time.Second
+	// DefaultRequestsPerMinute follows third-party reports of 600 calls a
+	// minute (LinkedIn publishes none; the reports conflict), so it is a
+	// default, not a cap.
+	DefaultRequestsPerMinute = 600
+	MaxLinger                = time.Minute
+	DefaultTimeout           = 15 * time.Second
+	DefaultConcurrency       = 2
+	MaxConcurrency           = 8
 	// MaxEventAgeLimit is LinkedIn's limit: older conversions are rejected.
 	MaxEventAgeLimit = 90 * 24 * time.Hour
 	// MaxEventIDLength is LinkedIn's limit on eventId.
@@ -127,7 +131,8 @@ func (c *Config) ApplyDefaults() {
 	c.Fill(destination.Delivery{
 		BatchSize: DefaultBatchSize, Linger: DefaultLinger, Timeout: DefaultTimeout,
 		Concurrency: DefaultConcurrency, MaxEventAge: MaxEventAgeLimit,
-		Events: slices.Sorted(maps.Keys(c.Conversions)),
+		Events:            slices.Sorted(maps.Keys(c.Conversions)),
+		RequestsPerMinute: DefaultRequestsPerMinute,
 	})
 }
 

@@ -72,11 +72,13 @@ type Config struct {
 
 // Named defaults and limits.
 const (
-	DefaultName            = "pinterest"
-	DefaultEndpoint        = "https://api.pinterest.com"
-	DefaultBatchSize       = 1000
-	MaxBatchSize           = 1000
-	DefaultLinger          = 250 * time.Millisecond
+	DefaultName      = "pinterest"
+	DefaultEndpoint  = "https://api.pinterest.com"
+	DefaultBatchSize = 1000
+	MaxBatchSize     = 1000
+	DefaultLinger    = 250 * time.Millisecond
+	// MaxRequestsPerMinute is Pinterest's documented limit per ad account.
+	MaxRequestsPerMinute   = 5000
 	MaxLinger              = time.Minute
 	DefaultTimeout         = 10 * time.Second
 	DefaultConcurrency     = 4
@@ -114,7 +116,8 @@ func (c *Config) ApplyDefaults() {
 	c.Fill(destination.Delivery{
 		BatchSize: DefaultBatchSize, Linger: DefaultLinger, Timeout: DefaultTimeout,
 		Concurrency: DefaultConcurrency, MaxEventAge: MaxEventAgeLimit,
-		Events: slices.Sorted(maps.Keys(DefaultEventNames)),
+		Events:            slices.Sorted(maps.Keys(DefaultEventNames)),
+		RequestsPerMinute: MaxRequestsPerMinute,
 	})
 }
 
@@ -132,6 +135,7 @@ func (c Config) Validate() error {
 	}
 	if err := c.Delivery.Validate(destination.DeliveryLimits{
 		MaxBatch: MaxBatchSize, MaxEventAge: MaxEventAgeLimit, MaxConcurrency: MaxConcurrency, MaxLinger: MaxLinger,
+		MaxRequestsPerMinute: MaxRequestsPerMinute,
 	}); err != nil {
 		errs = append(errs, err)
 	}
