@@ -22,7 +22,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalpipe/signalpipe/internal/config"
+	"github.com/signalpipe/signalpipe/internal/destination"
+	"github.com/signalpipe/signalpipe/internal/destination/google"
 	"github.com/signalpipe/signalpipe/internal/destination/meta"
+	"github.com/signalpipe/signalpipe/internal/destination/tiktok"
+	"github.com/signalpipe/signalpipe/internal/destination/webhook"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/quality"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
@@ -85,6 +89,32 @@ type Ledger struct {
 	Seconds       float64                     `json:"seconds"`
 }
 
+// demoEnvPrefix marks the environment variables the demo's extra
+// destinations name; the stack answers them with the sandbox's token.
+const demoEnvPrefix = "SIGNALPIPE_DEMO_"
+
+// MoreDestinations adds what `signalpipe demo` shows beyond Meta: Google Ads
+// through the Data Manager API, TikTok, and the CRM team's own webhook for
+// the lead stages, all on the sandbox, so the report compares platforms and
+// an outage of one (--sandbox-fault) leaves the others untouched.
+func MoreDestinations(c *config.Config) {
+	sb := c.Destinations[0].Meta.Endpoint
+	g := google.Example()
+	g.Endpoint, g.TokenURL = sb, sb+"/token"
+	g.ClientIDEnv, g.ClientSecretEnv, g.RefreshTokenEnv = demoEnvPrefix+"GOOGLE_CLIENT_ID", demoEnvPrefix+"GOOGLE_CLIENT_SECRET", demoEnvPrefix+"GOOGLE_REFRESH_TOKEN"
+	g.DefaultPhoneRegion = "US"
+	tt := tiktok.Example()
+	tt.Endpoint, tt.AccessTokenEnv, tt.TestEventCode = sb, demoEnvPrefix+"TIKTOK_TOKEN", "TEST4242"
+	c.Destinations = append(c.Destinations,
+		config.Destination{Name: "google", Type: config.TypeGoogle, Google: g},
+		config.Destination{Name: "tiktok", Type: config.TypeTikTok, TikTok: tt},
+		config.Destination{Name: "crm-hook", Type: config.TypeWebhook, Webhook: &webhook.Config{
+			URL: sb + "/hooks/crm", SecretEnv: WebhookSecretEnv,
+			Delivery: destination.Delivery{Events: []string{event.NameQualifiedLead, event.NameClosedDeal}},
+		}},
+	)
+}
+
 // Config returns the pipeline config the demo runs, pointing at the given
 // broker and sandbox.
 func Config(broker, sandboxURL string) config.Config {
@@ -144,7 +174,8 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 		return nil, err
 	}
 	defer func() { _ = metrics.Shutdown(context.Background()) }()
-	st, err = Start(ctx, StackOptions{Broker: o.Broker, DataDir: o.DataDir, Logger: o.Logger, TrackRecords: o.Once, OnCommit: metrics.OnCommit, OnOutcome: metrics.Outcome, WrapHandler: metrics.Wrap})
+	st, err = Start(ctx, StackOptions{Broker: o.Broker, DataDir: o.DataDir, Logger: o.Logger, TrackRecords: o.Once, OnCommit: metrics.OnCommit, OnOutcome: metrics.Outcome, WrapHandler: metrics.Wrap,
+		Tune: MoreDestinations})
 	if err != nil {
 		return nil, err
 	}

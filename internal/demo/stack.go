@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,6 +127,9 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return demoToken
 		case WebhookSecretEnv:
 			return webhookSecret
+		}
+		if strings.HasPrefix(k, demoEnvPrefix) {
+			return demoToken // every sandbox accepts it
 		}
 		return os.Getenv(k)
 	}}
