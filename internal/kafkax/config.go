@@ -232,5 +232,8 @@ func (t Topics) Outcomes() string { return t.Prefix + "outcomes" }
 // Out is the per-destination delivery topic.
 func (t Topics) Out(dest string) string { return t.Prefix + "out." + dest }
 
+// State is the compacted changelog topic of the named state store.
+func (t Topics) State(store string) string { return t.Prefix + "state." + store }
+
 // Topics returns the topic names for this config.
 func (c Config) Topics() Topics { return Topics{Prefix: c.TopicPrefix} }

@@ -86,6 +86,11 @@ type TransactLoop struct {
 	Gate func() (ready bool, wait time.Duration)
 	// Topics are the consumed topics, paused while the gate is closed.
 	Topics []string
+	// AfterBatch, if set, is told whether each batch's transaction
+	// committed, so a stage with local state applies or drops the batch's
+	// writes. It is not told when ending the transaction failed (the loop
+	// returns then): such a stage must treat its state as unknown.
+	AfterBatch func(committed bool)
 }
 
 // Run polls and handles batches until ctx is cancelled (returns nil) or the
@@ -109,6 +114,9 @@ func (l *TransactLoop) Run(ctx context.Context) error {
 		committed, produced, err := l.batch(ctx, recs)
 		if err != nil {
 			return fmt.Errorf("%s: ending transaction: %w", l.Name, err)
+		}
+		if l.AfterBatch != nil {
+			l.AfterBatch(committed)
 		}
 		if committed {
 			if l.OnCommit != nil {
