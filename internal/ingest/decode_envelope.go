@@ -97,6 +97,24 @@ func mapEnvelope(ev *event.Event, o map[string]any) (string, error) {
 		}
 	}
 
+	if p := obj(o, "profile"); p != nil {
+		ev.Profile = &event.Profile{LifecycleStage: str(p, "lifecycle_stage")}
+		if v, present := p["customer_value"]; present {
+			f, ok := number(v)
+			if !ok {
+				return timePath, badNumber("/profile/customer_value")
+			}
+			ev.Profile.CustomerValue = &f
+		}
+		if xs, ok := p["exclusions"].([]any); ok {
+			for _, x := range xs {
+				if s, ok := x.(string); ok {
+					ev.Profile.Exclusions = append(ev.Profile.Exclusions, s)
+				}
+			}
+		}
+	}
+
 	if p := obj(o, "properties"); p != nil {
 		props := &ev.Properties
 		if v, present := p["value"]; present {

@@ -1,0 +1,80 @@
+package ingest
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"github.com/signalpipe/signalpipe/internal/event"
+)
+
+func TestDecodeCRMProfile(t *testing.T) {
+	t.Parallel()
+	d := testDecoder(t)
+	base := `{"event_id":"e","event_name":"qualified_lead","event_time":"2025-03-14T00:00:00Z","source":"crm","user":{"external_id":"x"}`
+	v := 1200.5
+	tests := []struct {
+		name    string
+		in      string
+		want    *event.Profile
+		wantErr bool
+	}{
+		{"absent", base + `}`, nil, false},
+		{"full", base + `,"profile":{"lifecycle_stage":"customer","customer_value":1200.5,"exclusions":["unsubscribed","do_not_sell"]}}`,
+			&event.Profile{LifecycleStage: "customer", CustomerValue: &v, Exclusions: []string{"unsubscribed", "do_not_sell"}}, false},
+		{"unknown exclusion", base + `,"profile":{"exclusions":["maybe"]}}`, nil, true},
+		{"negative value", base + `,"profile":{"customer_value":-1}}`, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ev, err := d.Decode([]byte(tt.in), testOrigin, testReceived)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && !reflect.DeepEqual(ev.Profile, tt.want) {
+				t.Errorf("Profile = %+v, want %+v", ev.Profile, tt.want)
+			}
+		})
+	}
+}
+
+// TestIdentityKey: the key is the highest-ranked identifier's, the same
+// spelling of one email meets, and no identifier appears in clear.
+func TestIdentityKey(t *testing.T) {
+	t.Parallel()
+	key := func(u event.User) []byte { return IdentityKey(&event.Event{EventID: "ev", User: u}) }
+	tests := []struct {
+		name string
+		a, b event.User
+		same bool
+	}{
+		{"user id outranks anonymous id", event.User{UserID: "user-q", AnonymousID: "anon-q"}, event.User{UserID: "user-q"}, true},
+		{"anonymous id outranks external id", event.User{AnonymousID: "anon-q", ExternalID: "x"}, event.User{AnonymousID: "anon-q", Email: "z@z.example"}, true},
+		{"email case and spaces do not matter", event.User{Email: " Ada@Example.com"}, event.User{Email: "ada@example.com"}, true},
+		{"kinds do not collide", event.User{UserID: "same-q"}, event.User{AnonymousID: "same-q"}, false},
+		{"no identifier keys by event id", event.User{}, event.User{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ka, kb := key(tt.a), key(tt.b)
+			if bytes.Equal(ka, kb) != tt.same {
+				t.Errorf("keys %s and %s: same = %v, want %v", ka, kb, !tt.same, tt.same)
+			}
+			for _, v := range []string{tt.a.UserID, tt.a.AnonymousID, tt.a.Email} {
+				if v != "" && bytes.Contains(ka, []byte(v)) {
+					t.Errorf("key %s contains %q in clear", ka, v)
+				}
+			}
+		})
+	}
+	ids := Identities(&event.Event{User: event.User{Email: "e@x.example", ExternalID: "x", UserID: "u", AnonymousID: "a"}})
+	var kinds []string
+	for _, id := range ids {
+		kinds = append(kinds, id.Kind)
+	}
+	if !reflect.DeepEqual(kinds, []string{KindUser, KindAnonymous, KindExternal, KindEmail}) {
+		t.Errorf("identities in order %v", kinds)
+	}
+}
