@@ -29,6 +29,9 @@ type Config struct {
 	Destinations []Destination `yaml:"destinations"`
 	Server       Server        `yaml:"server"`
 	Log          Log           `yaml:"log"`
+
+	// Process configures the process stage (state, dedupe, consent, routes).
+	Process Process `yaml:"process"`
 }
 
 // Input is one Kafka topic that producers write events to.
@@ -152,6 +155,7 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Destinations {
 		c.Destinations[i].applyDefaults()
 	}
+	c.Process.applyDefaults()
 }
 
 // Load reads, strictly decodes, defaults and validates the file at path.
@@ -254,6 +258,9 @@ func (c Config) Validate() error {
 			add(key+".name", "%q is used twice; give each destination its own name", d.Name)
 		}
 		names[d.Name] = true
+	}
+	if err := c.Process.validate(names); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
