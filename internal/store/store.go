@@ -189,6 +189,7 @@ func (s *Store) dir(p int32) string {
 type Partition struct {
 	id      int32
 	topic   string
+	topicID [16]byte
 	db      *pebble.DB
 	pending *pebble.Batch
 	// sent are the changelog records of the pending writes; after the
@@ -265,7 +266,7 @@ func (p *Partition) commit(now time.Time) error {
 		return nil
 	}
 	last := p.sent[len(p.sent)-1].Offset
-	if err := p.pending.Set(checkpointKey, encodeCheckpoint(last, now), nil); err != nil {
+	if err := p.pending.Set(checkpointKey, encodeCheckpoint(last, now, p.topicID), nil); err != nil {
 		return err
 	}
 	err := p.pending.Commit(pebble.NoSync)
@@ -288,18 +289,24 @@ func (p *Partition) close() {
 	_ = p.db.Close()
 }
 
-func encodeCheckpoint(offset int64, at time.Time) []byte {
-	b := make([]byte, 16)
+// A checkpoint is the changelog offset the copy reflects, when it was
+// written, and the changelog topic's id: a copy made from another cluster's
+// (or a deleted and recreated) topic of the same name is never caught up
+// as if it were this one's.
+func encodeCheckpoint(offset int64, at time.Time, topicID [16]byte) []byte {
+	b := make([]byte, 32)
 	binary.BigEndian.PutUint64(b, uint64(offset))
 	binary.BigEndian.PutUint64(b[8:], uint64(at.UnixMilli()))
+	copy(b[16:], topicID[:])
 	return b
 }
 
-func decodeCheckpoint(b []byte) (offset int64, at time.Time, ok bool) {
-	if len(b) != 16 {
-		return 0, time.Time{}, false
+func decodeCheckpoint(b []byte) (offset int64, at time.Time, topicID [16]byte, ok bool) {
+	if len(b) != 32 {
+		return 0, time.Time{}, topicID, false
 	}
-	return int64(binary.BigEndian.Uint64(b)), time.UnixMilli(int64(binary.BigEndian.Uint64(b[8:]))), true
+	copy(topicID[:], b[16:])
+	return int64(binary.BigEndian.Uint64(b)), time.UnixMilli(int64(binary.BigEndian.Uint64(b[8:]))), topicID, true
 }
 
 // open opens partition p's database and brings it level with the
@@ -307,7 +314,7 @@ func decodeCheckpoint(b []byte) (offset int64, at time.Time, ok bool) {
 func (s *Store) open(ctx context.Context, p int32) (*Partition, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RestoreTimeout)
 	defer cancel()
-	start, end, err := s.bounds(ctx, p)
+	start, end, topicID, err := s.bounds(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -325,9 +332,9 @@ func (s *Store) open(ctx context.Context, p int32) (*Partition, error) {
 	}
 	from := start
 	if v, closer, gerr := db.Get(checkpointKey); gerr == nil {
-		off, at, ok := decodeCheckpoint(v)
+		off, at, id, ok := decodeCheckpoint(v)
 		_ = closer.Close()
-		usable := ok && off+1 >= start && off+1 <= end && s.cfg.Clock().Sub(at) <= s.cfg.MaxLocalAge
+		usable := ok && id == topicID && off+1 >= start && off+1 <= end && s.cfg.Clock().Sub(at) <= s.cfg.MaxLocalAge
 		if usable {
 			from = off + 1
 		} else {
@@ -341,7 +348,7 @@ func (s *Store) open(ctx context.Context, p int32) (*Partition, error) {
 			}
 		}
 	}
-	n, err := s.replay(ctx, db, p, from, end)
+	n, err := s.replay(ctx, db, p, from, end, topicID)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("restoring %s partition %d: %w", s.cfg.Topic, p, err)
@@ -349,40 +356,48 @@ func (s *Store) open(ctx context.Context, p int32) (*Partition, error) {
 	if n > 0 {
 		s.cfg.Logger.Info("state restored from changelog", "store", s.cfg.Name, "partition", p, "records", n)
 	}
-	pt := &Partition{id: p, topic: s.cfg.Topic, db: db}
+	pt := &Partition{id: p, topic: s.cfg.Topic, topicID: topicID, db: db}
 	pt.reset()
 	return pt, nil
 }
 
-// bounds returns the changelog partition's start offset and last stable
-// offset (the end a read_committed reader reaches).
-func (s *Store) bounds(ctx context.Context, p int32) (start, end int64, err error) {
+// bounds returns the changelog partition's start offset, its last stable
+// offset (the end a read_committed reader reaches) and the topic's id.
+func (s *Store) bounds(ctx context.Context, p int32) (start, end int64, topicID [16]byte, err error) {
 	cl, err := kgo.NewClient(s.cfg.ClientOpts...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("connecting to kafka: %w", err)
+		return 0, 0, topicID, fmt.Errorf("connecting to kafka: %w", err)
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
+	td, err := adm.ListTopics(ctx, s.cfg.Topic)
+	if err != nil {
+		return 0, 0, topicID, fmt.Errorf("describing %s: %w", s.cfg.Topic, err)
+	}
+	d, ok := td[s.cfg.Topic]
+	if !ok || d.Err != nil {
+		return 0, 0, topicID, fmt.Errorf("changelog topic %s is missing", s.cfg.Topic)
+	}
 	so, err := adm.ListStartOffsets(ctx, s.cfg.Topic)
 	if err != nil {
-		return 0, 0, fmt.Errorf("listing start offsets of %s: %w", s.cfg.Topic, err)
+		return 0, 0, topicID, fmt.Errorf("listing start offsets of %s: %w", s.cfg.Topic, err)
 	}
 	eo, err := adm.ListCommittedOffsets(ctx, s.cfg.Topic)
 	if err != nil {
-		return 0, 0, fmt.Errorf("listing end offsets of %s: %w", s.cfg.Topic, err)
+		return 0, 0, topicID, fmt.Errorf("listing end offsets of %s: %w", s.cfg.Topic, err)
 	}
 	so0, ok1 := so.Lookup(s.cfg.Topic, p)
 	eo0, ok2 := eo.Lookup(s.cfg.Topic, p)
 	if !ok1 || !ok2 || so0.Err != nil || eo0.Err != nil {
-		return 0, 0, fmt.Errorf("changelog %s has no partition %d (is it created with as many partitions as the events topic?)", s.cfg.Topic, p)
+		return 0, 0, topicID, fmt.Errorf("changelog %s has no partition %d (is it created with as many partitions as the events topic?)", s.cfg.Topic, p)
 	}
-	return so0.Offset, eo0.Offset, nil
+	return so0.Offset, eo0.Offset, d.ID, nil
 }
 
 // replay applies the changelog partition from offset from up to end to db.
 // Control records are kept so the reader knows when it has reached end even
 // when the last records are transaction markers.
-func (s *Store) replay(ctx context.Context, db *pebble.DB, p int32, from, end int64) (int, error) {
+func (s *Store) replay(ctx context.Context, db *pebble.DB, p int32, from, end int64, topicID [16]byte) (int, error) {
 	if from >= end {
 		return 0, nil
 	}
@@ -401,7 +416,7 @@ func (s *Store) replay(ctx context.Context, db *pebble.DB, p int32, from, end in
 	b := db.NewBatch()
 	defer func() { _ = b.Close() }()
 	flush := func(last int64) error {
-		if err := b.Set(checkpointKey, encodeCheckpoint(last, s.cfg.Clock()), nil); err != nil {
+		if err := b.Set(checkpointKey, encodeCheckpoint(last, s.cfg.Clock(), topicID), nil); err != nil {
 			return err
 		}
 		if err := b.Commit(pebble.NoSync); err != nil {

@@ -175,6 +175,29 @@ func TestRestoreFromChangelog(t *testing.T) {
 	// and still ends level with the changelog.
 	later := now.Add(store.DefaultMaxLocalAge + time.Hour)
 	check("stale disk", open(t, base, dirA, func() time.Time { return later }))
+
+	// The same directory against another cluster whose changelog of the
+	// same name is longer: the copy is not "caught up" into it.
+	other := cluster(t, 2)
+	o := open(t, other, t.TempDir(), clock)
+	pto, err := o.Partition(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xo := newTxn(t, other, "writer-other")
+	for i := 0; i < 10; i++ {
+		xo.run(ctx, true, func(out *kafkax.Output) { _ = pto.Set(out, []byte(fmt.Sprint("other-", i)), []byte("x")) })
+		if err := o.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	foreign := open(t, other, dirA, clock)
+	if _, ok := get(t, ctx, foreign, 1, "kept"); ok {
+		t.Error("a local copy from another cluster's changelog was kept")
+	}
+	if v, ok := get(t, ctx, foreign, 1, "other-9"); !ok || v != "x" {
+		t.Errorf("other cluster's state: other-9 = %q (present %v)", v, ok)
+	}
 }
 
 // TestRevokeClosesAndCatchesUp: a revoked partition is closed at the next
