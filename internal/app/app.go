@@ -65,6 +65,17 @@ type App struct {
 
 	mu       sync.Mutex
 	breakers map[string]*deliver.Breaker
+	// extras are per-stage additions to the session and loop (the process
+	// stage's state store hooks), by stage name.
+	extras map[string]stageExtras
+}
+
+// stageExtras are what a stateful stage adds to its session and loop.
+type stageExtras struct {
+	opts       []kgo.Opt
+	afterBatch func(committed bool)
+	// sessionEnded runs on the stage's goroutine after a session closed.
+	sessionEnded func()
 }
 
 // Breakers returns each running destination's breaker state.
@@ -110,7 +121,7 @@ func New(cfg config.Config, o Options) (*App, error) {
 			return nil, fmt.Errorf("unknown stage %q (stages: ingest, process, deliver)", s)
 		}
 	}
-	a := &App{cfg: cfg, opts: o, log: o.Logger, topics: cfg.Kafka.Topics(), breakers: map[string]*deliver.Breaker{}}
+	a := &App{cfg: cfg, opts: o, log: o.Logger, topics: cfg.Kafka.Topics(), breakers: map[string]*deliver.Breaker{}, extras: map[string]stageExtras{}}
 	for i, dc := range cfg.Destinations {
 		dc := dc
 		a.routes = append(a.routes, process.Route{Destination: dc.Name, Accepts: func(ev *event.Event) bool { return dc.Accepts(ev.EventName) }})
@@ -146,6 +157,10 @@ func (a *App) Topics() []kafkax.TopicSpec {
 	for _, r := range a.routes {
 		specs = append(specs, kafkax.TopicSpec{Name: a.topics.Out(r.Destination), Partitions: p})
 	}
+	// The process stage's changelog mirrors sp.events partition for
+	// partition, so it has as many.
+	compact := "compact"
+	specs = append(specs, kafkax.TopicSpec{Name: a.topics.State(process.StoreName), Partitions: p, Configs: map[string]*string{kafkax.ConfigCleanupPolicy: &compact}})
 	return specs
 }
 
@@ -165,6 +180,13 @@ func (a *App) Run(ctx context.Context) error {
 			_ = d.Close()
 		}
 	}()
+	var proc *process.Stage
+	if a.runs(StageProcess) {
+		// Built before any stage starts: it registers its session hooks.
+		if proc, err = a.newProcess(base); err != nil {
+			return err
+		}
+	}
 	var wg sync.WaitGroup
 	run := func(name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler, gate func() (bool, time.Duration)) {
 		wg.Add(1)
@@ -183,8 +205,7 @@ func (a *App) Run(ctx context.Context) error {
 		run(StageIngest, k.GroupPrefix+"-ingest", a.cfg.InputTopics(), inputReset, a.cfg.Ingest.PollRecords, 0, st.Handle, nil)
 	}
 	if a.runs(StageProcess) {
-		st := process.New(a.routes, a.topics, a.opts.Clock)
-		run(StageProcess, k.GroupPrefix+"-process", []string{a.topics.Events()}, kgo.NewOffset().AtStart(), a.cfg.Ingest.PollRecords, 0, st.Handle, nil)
+		run(StageProcess, k.GroupPrefix+"-process", proc.Topics(), kgo.NewOffset().AtStart(), a.cfg.Ingest.PollRecords, 0, proc.Handle, nil)
 	}
 	for i, d := range a.dests {
 		dc := a.destCfg[i]
@@ -257,6 +278,8 @@ func (a *App) superviseStage(ctx context.Context, base []kgo.Opt, name, group st
 			kgo.FetchMaxWait(250*time.Millisecond),
 			kgo.MaxBufferedRecords(max(poll*4, 10000)),
 		)
+		ex := a.extras[name]
+		opts = append(opts, ex.opts...)
 		sess, err := kgo.NewGroupTransactSession(opts...)
 		if err == nil {
 			loop := &kafkax.TransactLoop{
@@ -267,8 +290,12 @@ func (a *App) superviseStage(ctx context.Context, base []kgo.Opt, name, group st
 			if a.opts.OnCommit != nil {
 				loop.OnCommit = func(c, p int) { a.opts.OnCommit(name, c, p) }
 			}
+			loop.AfterBatch = ex.afterBatch
 			err = loop.Run(ctx)
 			sess.Close()
+			if ex.sessionEnded != nil {
+				ex.sessionEnded()
+			}
 			if err == nil {
 				return
 			}

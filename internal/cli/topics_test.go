@@ -190,7 +190,7 @@ server: {listen: ""}
 	if got := listed.Names(); !slices.Equal(got, names) {
 		t.Errorf("after the pipeline ran the cluster has topics %v; the plan listed %v", got, names)
 	}
-	want := []string{"events.crm", "events.web", "sp.dlq", "sp.events", "sp.out.meta", "sp.outcomes"}
+	want := []string{"events.crm", "events.web", "sp.dlq", "sp.events", "sp.out.meta", "sp.outcomes", "sp.state.process"}
 	if !slices.Equal(names, want) {
 		t.Errorf("plan lists %v, want %v", names, want)
 	}

@@ -103,6 +103,9 @@ func Config(broker, sandboxURL string) config.Config {
 	c.Ingest.MaxRecordBytes = 256 << 10
 	c.Deliver.MaxRetryElapsed = 10 * time.Second
 	c.Deliver.ShutdownTimeout = 5 * time.Second
+	// The demo's traffic stands for a site without a consent banner: no
+	// signal means send. Explicit denials are still dropped.
+	c.Process.Consent.Unknown = config.PolicySend
 	c.ApplyDefaults()
 	return c
 }

@@ -1,72 +1,425 @@
 // Package process is the stage between sp.events and the per-destination
-// topics. Today it routes: each valid event goes to every destination whose
-// rules accept it, and the routing decision is itself an outcome, so the
-// ledger knows how many terminal outcomes to expect per input record.
-// Identity, click ids, profiles, consent and dedupe (partition-local state)
-// grow here.
+// topics. Per event it resolves the person (identity links), keeps and
+// attaches click ids, browser ids and the CRM profile, applies consent,
+// deduplicates per destination and routes, writing one record per
+// (event, destination) to sp.out.<dest> and every decision to sp.outcomes.
 //
-// Why offsets are safe: routing runs inside one Kafka transaction
-// (kafkax.TransactLoop) that produces the sp.out.<dest> records, the routed
-// outcome and the offset commit together.
+// State is partition-local (internal/store): sp.events is keyed by the
+// person's highest-ranked identifier, so a person's events meet in one
+// partition, and the stage's state for that partition lives in a Pebble
+// database mirrored to the changelog topic sp.state.process.
+//
+// Identity across partitions: ingest is stateless and keys by the best
+// identifier an event carries (user id > anonymous id > external id >
+// email). When an event carries a lower-ranked identifier S that its person
+// K has not linked yet, the stage does not process it at once: it sends a
+// link record (carrying the event) to S's partition via sp.events. There
+// the alias S→K is stored, S's state (clicks, profile, stats) is moved into
+// a merge record sent back to K's partition, which folds it in and only then
+// processes the carried event — so the sign-up that first names both the
+// web visitor and the user gets the web click's fbc. Later events keyed by
+// S find the alias and are forwarded to K. Links only point to a higher
+// rank, so forwarding never loops (it is also capped at maxHops).
+//
+// Why offsets are safe: each batch runs inside one Kafka transaction
+// (kafkax.TransactLoop) that produces the sp.out.<dest> records, outcomes,
+// link/merge/forward records, the state changelog records and the offset
+// commit together. Local state is applied only after the commit (AfterBatch).
 package process
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/ingest"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
+	"github.com/signalpipe/signalpipe/internal/store"
 )
 
-// Route is one destination and the rule that decides which events it gets.
+// Headers on the records the stage writes to sp.events for itself.
+const (
+	HeaderKind = "sp.kind"
+	HeaderHops = "sp.hops"
+	// HeaderRank is the rank of the identifier a forwarded event was sent
+	// to (ingest.Identity.Rank).
+	HeaderRank = "sp.rank"
+)
+
+// Kinds of internal sp.events records (HeaderKind); ingest's records have
+// none.
+const (
+	KindForward = "forward" // an event re-keyed to the person its key is linked to
+	KindLink    = "link"    // "store the alias S→K and send S's state to K"
+	KindMerge   = "merge"   // S's state for K, with the event that caused the link
+	KindRelease = "release" // a delivery ended rejected or expired: release its dedupe keys
+)
+
+// maxHops bounds forwarding chains; ranks make loops impossible, this
+// bounds the damage of a bug.
+const maxHops = 8
+
+// Store key prefixes.
+const (
+	prefixPerson = 'p'
+	prefixAlias  = 'a'
+	prefixDedupe = 'd'
+	prefixAge    = 't'
+)
+
+// StoreName names the stage's store; its changelog is sp.state.process.
+const StoreName = "process"
+
+// Route sends events a rule accepts to a destination, optionally under a
+// platform event name.
 type Route struct {
 	Destination string
-	Accepts     func(ev *event.Event) bool
+	// As is the platform event name; empty keeps the destination's mapping.
+	As      string
+	Accepts func(ev *event.Event) bool
 }
 
-// Stage routes events to destinations.
+// Consent policies (see config.Policies), plus send for granted consent.
+const (
+	PolicySend             = "send"
+	PolicyDrop             = "drop"
+	PolicyStripIdentifiers = "strip_identifiers"
+	PolicySendWithFlags    = "send_with_flags"
+)
+
+// Config is what the stage needs.
+type Config struct {
+	Routes []Route
+	Topics kafkax.Topics
+	Store  *store.Store
+	// DedupeWindow is how long a marked key blocks a resend.
+	DedupeWindow time.Duration
+	// ClickIDWindows are attribution windows by id name (gclid, fbclid, …).
+	ClickIDWindows map[string]time.Duration
+	// ConsentPolicy returns the destination's policy for denied and for
+	// unknown ad_user_data consent.
+	ConsentPolicy func(dest string) (denied, unknown string)
+	// SweepPerBatch bounds how many aged-out dedupe keys one batch deletes.
+	SweepPerBatch int
+	Clock         func() time.Time
+}
+
+// Stage is the process stage.
 type Stage struct {
-	routes []Route
-	topics kafkax.Topics
-	clock  func() time.Time
+	cfg Config
 }
 
 // New returns the stage.
-func New(routes []Route, topics kafkax.Topics, clock func() time.Time) *Stage {
-	if clock == nil {
-		clock = time.Now
+func New(cfg Config) *Stage {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
-	return &Stage{routes: routes, topics: topics, clock: clock}
+	if cfg.DedupeWindow <= 0 {
+		cfg.DedupeWindow = 7 * 24 * time.Hour
+	}
+	if cfg.SweepPerBatch <= 0 {
+		cfg.SweepPerBatch = 1000
+	}
+	if cfg.ConsentPolicy == nil {
+		cfg.ConsentPolicy = func(string) (string, string) { return PolicyDrop, PolicyStripIdentifiers }
+	}
+	return &Stage{cfg: cfg}
+}
+
+// Topics are the topics the stage consumes: sp.events, and sp.dlq for the
+// deliver stage's dead letters, which release dedupe keys.
+func (s *Stage) Topics() []string {
+	return []string{s.cfg.Topics.Events(), s.cfg.Topics.DLQ()}
+}
+
+// AfterBatch makes the batch's state writes durable locally when its
+// transaction committed, and drops them when it aborted.
+func (s *Stage) AfterBatch(committed bool) {
+	if committed {
+		// An error leaves the partition closed; it is caught up from the
+		// changelog when next used, so nothing is lost.
+		_ = s.cfg.Store.Commit()
+		return
+	}
+	s.cfg.Store.Discard()
+}
+
+// batch is the state of one Handle call.
+type batch struct {
+	ctx     context.Context
+	out     *kafkax.Output
+	now     time.Time
+	touched map[int32]*store.Partition
 }
 
 // Handle is the kafkax.Handler for the stage.
-func (s *Stage) Handle(_ context.Context, recs []*kgo.Record, out *kafkax.Output) error {
-	now := s.clock()
+func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Output) error {
+	b := &batch{ctx: ctx, out: out, now: s.cfg.Clock(), touched: map[int32]*store.Partition{}}
 	for _, rec := range recs {
-		var ev event.Event
-		if err := json.Unmarshal(rec.Value, &ev); err != nil {
-			o := event.Outcome{Record: event.Origin{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}.String(), Status: event.StatusInvalid, Reason: "corrupt_record", Detail: "undecodable record on " + rec.Topic, At: now}
-			out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), o))
-			out.Produce(kafkax.DLQRecord(s.topics.DLQ(), rec.Key, rec.Value, kafkax.DeadLetter{Stage: "process", Reason: o.Reason, Detail: o.Detail, Origin: event.Origin{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}}))
+		if rec.Topic == s.cfg.Topics.DLQ() {
+			s.deadLetter(b, rec)
 			continue
 		}
-		var dests []string
-		for _, r := range s.routes {
-			if r.Accepts(&ev) {
-				dests = append(dests, r.Destination)
-				out.Produce(&kgo.Record{Topic: s.topics.Out(r.Destination), Key: []byte(ev.EventID), Value: rec.Value})
-			}
+		pt, err := s.cfg.Store.Partition(ctx, rec.Partition)
+		if err != nil {
+			return fmt.Errorf("opening state of partition %d: %w", rec.Partition, err)
 		}
-		o := event.Outcome{Record: ev.Origin.String(), EventID: ev.EventID, EventName: ev.EventName, Source: ev.Source, EventTime: ev.EventTime, At: now}
-		if len(dests) == 0 {
-			o.Status, o.Reason, o.Detail = event.StatusSuppressed, "no_route", "no destination takes "+ev.EventName+" events"
-		} else {
-			o.Status, o.Destinations = event.StatusRouted, dests
+		b.touched[rec.Partition] = pt
+		if err := s.record(b, pt, rec); err != nil {
+			return err
 		}
-		out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), o))
+	}
+	for _, pt := range b.touched {
+		if err := s.sweep(b, pt); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// record handles one sp.events record.
+func (s *Stage) record(b *batch, pt *store.Partition, rec *kgo.Record) error {
+	hops, _ := strconv.Atoi(kafkax.Header(rec, HeaderHops))
+	rank, _ := strconv.Atoi(kafkax.Header(rec, HeaderRank))
+	switch kafkax.Header(rec, HeaderKind) {
+	case KindLink:
+		var m linkMsg
+		if err := json.Unmarshal(rec.Value, &m); err != nil {
+			return nil // not ours to fail on: an internal record we cannot read carries no input record's fate
+		}
+		return s.link(b, pt, string(rec.Key), m, hops)
+	case KindMerge:
+		var m mergeMsg
+		if err := json.Unmarshal(rec.Value, &m); err != nil {
+			return nil
+		}
+		return s.merge(b, pt, string(rec.Key), rank, m, hops)
+	case KindRelease:
+		var m releaseMsg
+		if err := json.Unmarshal(rec.Value, &m); err != nil {
+			return nil
+		}
+		return s.release(b, pt, m)
+	}
+	var ev event.Event
+	if err := json.Unmarshal(rec.Value, &ev); err != nil {
+		s.corrupt(b, rec)
+		return nil
+	}
+	key := string(rec.Key)
+	if key == "" {
+		key = string(ingest.IdentityKey(&ev))
+	}
+	return s.event(b, pt, key, rank, &ev, rec.Value, hops)
+}
+
+func (s *Stage) corrupt(b *batch, rec *kgo.Record) {
+	origin := event.Origin{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
+	o := event.Outcome{Record: origin.String(), Status: event.StatusInvalid, Reason: "corrupt_record", Detail: "undecodable record on " + rec.Topic, At: b.now}
+	b.out.Produce(kafkax.OutcomeRecord(s.cfg.Topics.Outcomes(), o))
+	b.out.Produce(kafkax.DLQRecord(s.cfg.Topics.DLQ(), rec.Key, rec.Value, kafkax.DeadLetter{Stage: "process", Reason: o.Reason, Detail: o.Detail, Origin: origin}))
+}
+
+// internal produces a record to sp.events for the stage itself.
+func (s *Stage) internal(b *batch, key, kind string, hops, rank int, v []byte) {
+	b.out.Produce(&kgo.Record{Topic: s.cfg.Topics.Events(), Key: []byte(key), Value: v, Headers: []kgo.RecordHeader{
+		{Key: HeaderKind, Value: []byte(kind)},
+		{Key: HeaderHops, Value: []byte(strconv.Itoa(hops))},
+		{Key: HeaderRank, Value: []byte(strconv.Itoa(rank))},
+	}})
+}
+
+// An alias's value: the target's rank (one byte) and its key.
+func encodeAlias(rank int, to string) []byte { return append([]byte{byte(rank)}, to...) }
+
+func decodeAlias(v []byte) (rank int, to string) {
+	if len(v) == 0 {
+		return 0, ""
+	}
+	return int(v[0]), string(v[1:])
+}
+
+func (s *Stage) alias(pt *store.Partition, k string) (rank int, to string, err error) {
+	v, ok, err := pt.Get(aliasKey(k))
+	if err != nil || !ok {
+		return 0, "", err
+	}
+	rank, to = decodeAlias(v)
+	return rank, to, nil
+}
+
+func personKey(k string) []byte { return append([]byte{prefixPerson}, k...) }
+func aliasKey(k string) []byte  { return append([]byte{prefixAlias}, k...) }
+
+func (s *Stage) loadPerson(pt *store.Partition, k string) (*person, []byte, error) {
+	raw, _, err := pt.Get(personKey(k))
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := decodePerson(raw)
+	if err != nil {
+		// A record we cannot read is state we cannot use; start afresh
+		// rather than stop the partition.
+		p = &person{}
+	}
+	return p, raw, nil
+}
+
+func (s *Stage) savePerson(b *batch, pt *store.Partition, k string, p *person, before []byte) error {
+	v, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if string(v) == string(before) {
+		return nil
+	}
+	return pt.Set(b.out, personKey(k), v)
+}
+
+// event handles an event keyed (or forwarded) to person k, whose rank is
+// known from the event itself or, for a forwarded one, from its header.
+func (s *Stage) event(b *batch, pt *store.Partition, k string, rank int, ev *event.Event, raw []byte, hops int) error {
+	if toRank, to, err := s.alias(pt, k); err != nil {
+		return err
+	} else if to != "" && hops < maxHops {
+		s.internal(b, to, KindForward, hops+1, toRank, raw)
+		return nil
+	}
+	p, before, err := s.loadPerson(pt, k)
+	if err != nil {
+		return err
+	}
+	ids := ingest.Identities(ev)
+	if len(ids) > 0 && ids[0].Key == k {
+		rank = ids[0].Rank
+	}
+	if len(ids) > 1 && hops < maxHops {
+		for _, id := range ids[1:] {
+			if id.Key == k || id.Rank >= rank || p.linked(id.Key) {
+				continue
+			}
+			m, _ := json.Marshal(linkMsg{To: k, ToRank: rank, Event: raw})
+			s.internal(b, id.Key, KindLink, hops+1, id.Rank, m)
+			return nil // processed when the merge comes back
+		}
+	}
+
+	prevPurchases, prevBuy := p.Purchases, p.LastBuy
+	p.observe(ev)
+	if isConversion(ev) {
+		p.Purchases++
+		p.Revenue += *ev.Properties.Value
+		p.LastBuy = max(p.LastBuy, ev.EventTime.UnixMilli())
+	}
+	p.attach(ev, s.cfg.ClickIDWindows, prevPurchases, prevBuy)
+	enrichment(ev).Identity = k
+	if err := s.savePerson(b, pt, k, p, before); err != nil {
+		return err
+	}
+	return s.route(b, pt, ev, p)
+}
+
+// linkMsg asks S's partition to alias S to To and send S's state there.
+type linkMsg struct {
+	To     string          `json:"to"`
+	ToRank int             `json:"rank"`
+	Event  json.RawMessage `json:"event,omitempty"`
+}
+
+// mergeMsg brings S's state to the person it was linked to. With Redirect
+// set, S was already linked to a higher-ranked person: the receiver links
+// itself there too and passes its own state and the event on.
+type mergeMsg struct {
+	From         string          `json:"from"`
+	State        json.RawMessage `json:"state,omitempty"`
+	Event        json.RawMessage `json:"event,omitempty"`
+	Redirect     string          `json:"redirect,omitempty"`
+	RedirectRank int             `json:"redirect_rank,omitempty"`
+}
+
+// link runs in S's partition: alias S to m.To and hand S's state to To. If
+// S is already linked to someone else, the higher-ranked of the two wins:
+// a CRM contact (external id) whose email already belongs to a user is
+// redirected to that user; a lower-ranked claim is ignored.
+func (s *Stage) link(b *batch, pt *store.Partition, from string, m linkMsg, hops int) error {
+	reply := mergeMsg{From: from, Event: m.Event}
+	if r, t, err := s.alias(pt, from); err != nil {
+		return err
+	} else if t != "" {
+		if t != m.To && r > m.ToRank {
+			reply.Redirect, reply.RedirectRank = t, r
+		}
+	} else {
+		st, err := s.handOver(b, pt, from, m.ToRank, m.To)
+		if err != nil {
+			return err
+		}
+		reply.State = st
+	}
+	v, _ := json.Marshal(reply)
+	s.internal(b, m.To, KindMerge, hops+1, m.ToRank, v)
+	return nil
+}
+
+// handOver aliases k to the person `to` (of rank `rank`) and takes k's
+// state out of this partition, to be sent there.
+func (s *Stage) handOver(b *batch, pt *store.Partition, k string, rank int, to string) (json.RawMessage, error) {
+	if err := pt.Set(b.out, aliasKey(k), encodeAlias(rank, to)); err != nil {
+		return nil, err
+	}
+	raw, found, err := pt.Get(personKey(k))
+	if err != nil || !found {
+		return nil, err
+	}
+	return raw, pt.Delete(b.out, personKey(k))
+}
+
+// merge runs in K's partition: fold S's state in, then process the event
+// that caused the link.
+func (s *Stage) merge(b *batch, pt *store.Partition, k string, rank int, m mergeMsg, hops int) error {
+	if toRank, to, err := s.alias(pt, k); err != nil {
+		return err
+	} else if to != "" && hops < maxHops {
+		// K itself was linked onward meanwhile: its state lives there now.
+		v, _ := json.Marshal(m)
+		s.internal(b, to, KindMerge, hops+1, toRank, v)
+		return nil
+	}
+	if m.Redirect != "" && m.Redirect != k && m.RedirectRank > rank && hops < maxHops {
+		// K is the same person as the one S already belongs to: link K
+		// there and move K's state and the event along.
+		st, err := s.handOver(b, pt, k, m.RedirectRank, m.Redirect)
+		if err != nil {
+			return err
+		}
+		v, _ := json.Marshal(mergeMsg{From: k, State: st, Event: m.Event})
+		s.internal(b, m.Redirect, KindMerge, hops+1, m.RedirectRank, v)
+		return nil
+	}
+	p, before, err := s.loadPerson(pt, k)
+	if err != nil {
+		return err
+	}
+	if len(m.State) > 0 {
+		if o, err := decodePerson(m.State); err == nil {
+			p.merge(o)
+		}
+	}
+	p.link(m.From)
+	if err := s.savePerson(b, pt, k, p, before); err != nil {
+		return err
+	}
+	if len(m.Event) == 0 {
+		return nil
+	}
+	var ev event.Event
+	if err := json.Unmarshal(m.Event, &ev); err != nil {
+		return nil
+	}
+	return s.event(b, pt, k, rank, &ev, m.Event, hops)
 }

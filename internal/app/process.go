@@ -1,0 +1,71 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/signalpipe/signalpipe/internal/config"
+	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/process"
+	"github.com/signalpipe/signalpipe/internal/store"
+)
+
+// processRoutes are the process stage's routing rules: process.routes when
+// configured, else each destination's own event list.
+func processRoutes(cfg config.Config, byDest []process.Route) []process.Route {
+	if len(cfg.Process.Routes) == 0 {
+		return byDest
+	}
+	out := make([]process.Route, 0, len(cfg.Process.Routes))
+	for _, r := range cfg.Process.Routes {
+		out = append(out, process.Route{Destination: r.Destination, As: r.As, Accepts: func(ev *event.Event) bool { return r.Matches(ev) }})
+	}
+	return out
+}
+
+// newProcess builds the process stage and its state store, and registers
+// the session options and hooks the store needs: changelog records go to
+// the partition they name, revoked or lost partitions are closed (and
+// caught up from the changelog when they come back), each batch's writes
+// are applied or dropped by its transaction's fate, and a failed session
+// closes every partition.
+func (a *App) newProcess(base []kgo.Opt) (*process.Stage, error) {
+	k := a.cfg.Kafka
+	pc := a.cfg.Process
+	st, err := store.Open(store.Config{
+		Name:        process.StoreName,
+		Topic:       a.topics.State(process.StoreName),
+		Dir:         filepath.Join(pc.StateDir, k.GroupPrefix+"-process-"+k.InstanceID),
+		ClientOpts:  base,
+		MaxLocalAge: pc.MaxLocalStateAge,
+		Clock:       a.opts.Clock,
+		Logger:      a.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening the process stage's state: %w", err)
+	}
+	stage := process.New(process.Config{
+		Routes:         processRoutes(a.cfg, a.routes),
+		Topics:         a.topics,
+		Store:          st,
+		DedupeWindow:   pc.DedupeWindow,
+		ClickIDWindows: pc.ClickIDWindows,
+		ConsentPolicy:  pc.Consent.For,
+		Clock:          a.opts.Clock,
+	})
+	events := a.topics.Events()
+	revoke := func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { st.Revoke(parts[events]...) }
+	a.extras[StageProcess] = stageExtras{
+		opts: []kgo.Opt{
+			kgo.RecordPartitioner(store.Partitioner(a.topics.State(""), kgo.StickyKeyPartitioner(nil))),
+			kgo.OnPartitionsRevoked(revoke),
+			kgo.OnPartitionsLost(revoke),
+		},
+		afterBatch:   stage.AfterBatch,
+		sessionEnded: st.Close,
+	}
+	return stage, nil
+}
