@@ -24,7 +24,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // journeyEnv is a broker and a Meta sandbox that outlive pipeline runs, so
@@ -209,4 +209,3 @@ func TestJourneyReachesMetaEnriched(t *testing.T) {
 		})
 	}
 }
-
