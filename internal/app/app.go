@@ -183,9 +183,11 @@ func (a *App) Run(ctx context.Context) error {
 	var proc *process.Stage
 	if a.runs(StageProcess) {
 		// Built before any stage starts: it registers its session hooks.
-		if proc, err = a.newProcess(base); err != nil {
+		var release func()
+		if proc, release, err = a.newProcess(base); err != nil {
 			return err
 		}
+		defer release() // after wg.Wait below: the stage has stopped
 	}
 	var wg sync.WaitGroup
 	run := func(name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler, gate func() (bool, time.Duration)) {

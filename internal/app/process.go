@@ -31,8 +31,9 @@ func processRoutes(cfg config.Config, byDest []process.Route) []process.Route {
 // the partition they name, revoked or lost partitions are closed (and
 // caught up from the changelog when they come back), each batch's writes
 // are applied or dropped by its transaction's fate, and a failed session
-// closes every partition.
-func (a *App) newProcess(base []kgo.Opt) (*process.Stage, error) {
+// closes every partition. The returned func frees the store once the stage
+// has stopped.
+func (a *App) newProcess(base []kgo.Opt) (*process.Stage, func(), error) {
 	k := a.cfg.Kafka
 	pc := a.cfg.Process
 	st, err := store.Open(store.Config{
@@ -45,7 +46,7 @@ func (a *App) newProcess(base []kgo.Opt) (*process.Stage, error) {
 		Logger:      a.log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("opening the process stage's state: %w", err)
+		return nil, nil, fmt.Errorf("opening the process stage's state: %w", err)
 	}
 	stage := process.New(process.Config{
 		Routes:         processRoutes(a.cfg, a.routes),
@@ -67,5 +68,5 @@ func (a *App) newProcess(base []kgo.Opt) (*process.Stage, error) {
 		afterBatch:   stage.AfterBatch,
 		sessionEnded: st.Close,
 	}
-	return stage, nil
+	return stage, st.Release, nil
 }

@@ -47,7 +47,7 @@ func newHarness(t testing.TB, tune func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(s.Release)
 	h := &harness{t: t, now: t0, topics: topics, sent: map[string][]event.Event{}}
 	cfg := Config{
 		Routes: []Route{

@@ -66,10 +66,8 @@ const maxHops = 8
 
 // Store key prefixes.
 const (
-	prefixPerson = 'p'
-	prefixAlias  = 'a'
+	prefixPerson = 'p' // the person, or the alias of a linked key
 	prefixDedupe = 'd'
-	prefixAge    = 't'
 )
 
 // StoreName names the stage's store; its changelog is sp.state.process.
@@ -112,6 +110,9 @@ type Config struct {
 // Stage is the process stage.
 type Stage struct {
 	cfg Config
+	// cursor is where each partition's dedupe sweep goes on from; it is
+	// only a position, so losing it (a restart) costs one extra walk.
+	cursor map[int32][]byte
 }
 
 // New returns the stage.
@@ -128,7 +129,7 @@ func New(cfg Config) *Stage {
 	if cfg.ConsentPolicy == nil {
 		cfg.ConsentPolicy = func(string) (string, string) { return PolicyDrop, PolicyStripIdentifiers }
 	}
-	return &Stage{cfg: cfg}
+	return &Stage{cfg: cfg, cursor: map[int32][]byte{}}
 }
 
 // Topics are the topics the stage consumes: sp.events, and sp.dlq for the
@@ -174,8 +175,8 @@ func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Outp
 			return err
 		}
 	}
-	for _, pt := range b.touched {
-		if err := s.sweep(b, pt); err != nil {
+	for id, pt := range b.touched {
+		if err := s.sweep(b, id, pt); err != nil {
 			return err
 		}
 	}
@@ -234,32 +235,32 @@ func (s *Stage) internal(b *batch, key, kind string, hops, rank int, v []byte) {
 	}})
 }
 
-// An alias's value: the target's rank (one byte) and its key.
-func encodeAlias(rank int, to string) []byte { return append([]byte{byte(rank)}, to...) }
+// A key's entry holds either the person (JSON) or, once the key is linked
+// to a higher-ranked one, the alias: aliasMarker, the target's rank and its
+// key. One entry, so one lookup per event answers both questions.
+const aliasMarker = 0x01
 
-func decodeAlias(v []byte) (rank int, to string) {
-	if len(v) == 0 {
-		return 0, ""
-	}
-	return int(v[0]), string(v[1:])
-}
-
-func (s *Stage) alias(pt *store.Partition, k string) (rank int, to string, err error) {
-	v, ok, err := pt.Get(aliasKey(k))
-	if err != nil || !ok {
-		return 0, "", err
-	}
-	rank, to = decodeAlias(v)
-	return rank, to, nil
+func encodeAlias(rank int, to string) []byte {
+	return append([]byte{aliasMarker, byte(rank)}, to...)
 }
 
 func personKey(k string) []byte { return append([]byte{prefixPerson}, k...) }
-func aliasKey(k string) []byte  { return append([]byte{prefixAlias}, k...) }
 
-func (s *Stage) loadPerson(pt *store.Partition, k string) (*person, []byte, error) {
+// entry is what the store holds for one key.
+type entry struct {
+	aliasRank int
+	aliasTo   string // set when the key is linked onward
+	person    *person
+	raw       []byte // the person as stored, to skip rewriting it unchanged
+}
+
+func (s *Stage) lookup(pt *store.Partition, k string) (entry, error) {
 	raw, _, err := pt.Get(personKey(k))
 	if err != nil {
-		return nil, nil, err
+		return entry{}, err
+	}
+	if len(raw) >= 2 && raw[0] == aliasMarker {
+		return entry{aliasRank: int(raw[1]), aliasTo: string(raw[2:]), person: &person{}}, nil
 	}
 	p, err := decodePerson(raw)
 	if err != nil {
@@ -267,7 +268,7 @@ func (s *Stage) loadPerson(pt *store.Partition, k string) (*person, []byte, erro
 		// rather than stop the partition.
 		p = &person{}
 	}
-	return p, raw, nil
+	return entry{person: p, raw: raw}, nil
 }
 
 func (s *Stage) savePerson(b *batch, pt *store.Partition, k string, p *person, before []byte) error {
@@ -284,16 +285,15 @@ func (s *Stage) savePerson(b *batch, pt *store.Partition, k string, p *person, b
 // event handles an event keyed (or forwarded) to person k, whose rank is
 // known from the event itself or, for a forwarded one, from its header.
 func (s *Stage) event(b *batch, pt *store.Partition, k string, rank int, ev *event.Event, raw []byte, hops int) error {
-	if toRank, to, err := s.alias(pt, k); err != nil {
-		return err
-	} else if to != "" && hops < maxHops {
-		s.internal(b, to, KindForward, hops+1, toRank, raw)
-		return nil
-	}
-	p, before, err := s.loadPerson(pt, k)
+	e, err := s.lookup(pt, k)
 	if err != nil {
 		return err
 	}
+	if e.aliasTo != "" && hops < maxHops {
+		s.internal(b, e.aliasTo, KindForward, hops+1, e.aliasRank, raw)
+		return nil
+	}
+	p, before := e.person, e.raw
 	ids := ingest.Identities(ev)
 	if len(ids) > 0 && ids[0].Key == k {
 		rank = ids[0].Rank
@@ -348,63 +348,49 @@ type mergeMsg struct {
 // redirected to that user; a lower-ranked claim is ignored.
 func (s *Stage) link(b *batch, pt *store.Partition, from string, m linkMsg, hops int) error {
 	reply := mergeMsg{From: from, Event: m.Event}
-	if r, t, err := s.alias(pt, from); err != nil {
+	e, err := s.lookup(pt, from)
+	if err != nil {
 		return err
-	} else if t != "" {
-		if t != m.To && r > m.ToRank {
-			reply.Redirect, reply.RedirectRank = t, r
+	}
+	if e.aliasTo != "" {
+		if e.aliasTo != m.To && e.aliasRank > m.ToRank {
+			reply.Redirect, reply.RedirectRank = e.aliasTo, e.aliasRank
 		}
 	} else {
-		st, err := s.handOver(b, pt, from, m.ToRank, m.To)
-		if err != nil {
+		if err := pt.Set(b.out, personKey(from), encodeAlias(m.ToRank, m.To)); err != nil {
 			return err
 		}
-		reply.State = st
+		reply.State = e.raw // the person moves to To; the alias took its place here
 	}
 	v, _ := json.Marshal(reply)
 	s.internal(b, m.To, KindMerge, hops+1, m.ToRank, v)
 	return nil
 }
 
-// handOver aliases k to the person `to` (of rank `rank`) and takes k's
-// state out of this partition, to be sent there.
-func (s *Stage) handOver(b *batch, pt *store.Partition, k string, rank int, to string) (json.RawMessage, error) {
-	if err := pt.Set(b.out, aliasKey(k), encodeAlias(rank, to)); err != nil {
-		return nil, err
-	}
-	raw, found, err := pt.Get(personKey(k))
-	if err != nil || !found {
-		return nil, err
-	}
-	return raw, pt.Delete(b.out, personKey(k))
-}
-
 // merge runs in K's partition: fold S's state in, then process the event
 // that caused the link.
 func (s *Stage) merge(b *batch, pt *store.Partition, k string, rank int, m mergeMsg, hops int) error {
-	if toRank, to, err := s.alias(pt, k); err != nil {
+	e, err := s.lookup(pt, k)
+	if err != nil {
 		return err
-	} else if to != "" && hops < maxHops {
+	}
+	if e.aliasTo != "" && hops < maxHops {
 		// K itself was linked onward meanwhile: its state lives there now.
 		v, _ := json.Marshal(m)
-		s.internal(b, to, KindMerge, hops+1, toRank, v)
+		s.internal(b, e.aliasTo, KindMerge, hops+1, e.aliasRank, v)
 		return nil
 	}
 	if m.Redirect != "" && m.Redirect != k && m.RedirectRank > rank && hops < maxHops {
 		// K is the same person as the one S already belongs to: link K
 		// there and move K's state and the event along.
-		st, err := s.handOver(b, pt, k, m.RedirectRank, m.Redirect)
-		if err != nil {
+		if err := pt.Set(b.out, personKey(k), encodeAlias(m.RedirectRank, m.Redirect)); err != nil {
 			return err
 		}
-		v, _ := json.Marshal(mergeMsg{From: k, State: st, Event: m.Event})
+		v, _ := json.Marshal(mergeMsg{From: k, State: e.raw, Event: m.Event})
 		s.internal(b, m.Redirect, KindMerge, hops+1, m.RedirectRank, v)
 		return nil
 	}
-	p, before, err := s.loadPerson(pt, k)
-	if err != nil {
-		return err
-	}
+	p, before := e.person, e.raw
 	if len(m.State) > 0 {
 		if o, err := decodePerson(m.State); err == nil {
 			p.merge(o)

@@ -185,14 +185,6 @@ func decodeMark(v []byte) (at int64, eventID string, ok bool) {
 	return int64(binary.BigEndian.Uint64(v)), string(v[8:]), true
 }
 
-// ageKey indexes a mark by the time it was set, for the sweep.
-func ageKey(at int64, key []byte) []byte {
-	b := make([]byte, 9, 9+len(key))
-	b[0] = prefixAge
-	binary.BigEndian.PutUint64(b[1:], uint64(at))
-	return append(b, key...)
-}
-
 // duplicate returns the index of the first key marked inside the window,
 // or -1.
 func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) (int, error) {
@@ -216,9 +208,6 @@ func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) 
 func (s *Stage) mark(b *batch, pt *store.Partition, keys []dedupeKey, eventID string) error {
 	for _, k := range keys {
 		if err := pt.Set(b.out, k.key, encodeMark(b.now, eventID)); err != nil {
-			return err
-		}
-		if err := pt.Set(b.out, ageKey(b.now.UnixMilli(), k.key), []byte{1}); err != nil { // never nil: a nil value is a tombstone
 			return err
 		}
 	}
@@ -268,36 +257,38 @@ func (s *Stage) deadLetter(b *batch, rec *kgo.Record) {
 	s.internal(b, ev.Enrichment.Identity, KindRelease, 0, 0, v)
 }
 
-// sweep deletes marks older than the window, oldest first, at most
-// SweepPerBatch per partition and batch, so storage stays bounded by the
-// window's traffic.
-func (s *Stage) sweep(b *batch, pt *store.Partition) error {
+// sweep deletes marks older than the window. It walks the partition's
+// marks from where the last batch stopped, at most SweepPerBatch of them,
+// and starts over at the end, so every mark is looked at once per
+// (marks / SweepPerBatch) batches: storage stays bounded by the window's
+// traffic plus one walk, without a second (time-ordered) index to write.
+func (s *Stage) sweep(b *batch, id int32, pt *store.Partition) error {
 	cutoff := b.now.UnixMilli() - s.cfg.DedupeWindow.Milliseconds()
-	if cutoff <= 0 {
-		return nil
+	from := s.cursor[id]
+	if from == nil {
+		from = []byte{prefixDedupe}
 	}
-	var aged [][]byte
-	err := pt.Scan([]byte{prefixAge}, ageKey(cutoff, nil), func(k, _ []byte) bool {
-		aged = append(aged, append([]byte(nil), k...))
-		return len(aged) < s.cfg.SweepPerBatch
+	var expired [][]byte
+	var last []byte
+	n := 0
+	err := pt.Scan(from, []byte{prefixDedupe + 1}, func(k, v []byte) bool {
+		n++
+		if at, _, ok := decodeMark(v); ok && at <= cutoff {
+			expired = append(expired, append([]byte(nil), k...))
+		}
+		last = k
+		return n < s.cfg.SweepPerBatch
 	})
 	if err != nil {
 		return err
 	}
-	for _, ak := range aged {
-		at := int64(binary.BigEndian.Uint64(ak[1:9]))
-		key := ak[9:]
-		v, ok, err := pt.Get(key)
-		if err != nil {
-			return err
-		}
-		// Delete the mark only if this index entry is its latest setting.
-		if m, _, okm := decodeMark(v); ok && okm && m == at {
-			if err := pt.Delete(b.out, key); err != nil {
-				return err
-			}
-		}
-		if err := pt.Delete(b.out, ak); err != nil {
+	if n < s.cfg.SweepPerBatch {
+		delete(s.cursor, id) // reached the end: start over next time
+	} else {
+		s.cursor[id] = append(append([]byte(nil), last...), 0) // just past the last key seen
+	}
+	for _, k := range expired {
+		if err := pt.Delete(b.out, k); err != nil {
 			return err
 		}
 	}

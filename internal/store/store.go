@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -69,8 +70,13 @@ type Config struct {
 	MaxLocalAge time.Duration
 	// RestoreTimeout bounds restoring one partition.
 	RestoreTimeout time.Duration
-	Clock          func() time.Time
-	Logger         *slog.Logger
+	// CacheBytes is the block cache all partitions share; MemTableBytes
+	// the write buffer of each partition (up to two are held while one
+	// flushes). Together they bound the store's memory.
+	CacheBytes    int64
+	MemTableBytes uint64
+	Clock         func() time.Time
+	Logger        *slog.Logger
 }
 
 // Store is one named store across the partitions this replica owns. Its
@@ -79,6 +85,7 @@ type Config struct {
 type Store struct {
 	cfg   Config
 	parts map[int32]*Partition
+	cache *pebble.Cache
 
 	mu      sync.Mutex
 	revoked map[int32]bool
@@ -101,11 +108,23 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	if cfg.MemTableBytes <= 0 {
+		cfg.MemTableBytes = DefaultMemTableBytes
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
 	}
-	return &Store{cfg: cfg, parts: map[int32]*Partition{}, revoked: map[int32]bool{}}, nil
+	return &Store{cfg: cfg, parts: map[int32]*Partition{}, revoked: map[int32]bool{}, cache: pebble.NewCache(cfg.CacheBytes)}, nil
 }
+
+// Memory defaults: see Config.CacheBytes.
+const (
+	DefaultCacheBytes    = 128 << 20
+	DefaultMemTableBytes = 16 << 20
+)
 
 // Revoke marks partitions this replica no longer owns (or may have lost);
 // they are closed on the loop goroutine at the next Partition or Commit
@@ -172,12 +191,19 @@ func (s *Store) Discard() {
 	s.closeRevoked()
 }
 
-// Close closes every partition.
+// Close closes every partition. The store stays usable: a partition used
+// again is reopened and caught up.
 func (s *Store) Close() {
 	for p, pt := range s.parts {
 		pt.close()
 		delete(s.parts, p)
 	}
+}
+
+// Release closes the store for good and frees its cache.
+func (s *Store) Release() {
+	s.Close()
+	s.cache.Unref()
 }
 
 func (s *Store) dir(p int32) string {
@@ -188,6 +214,7 @@ func (s *Store) dir(p int32) string {
 // batch in hand.
 type Partition struct {
 	id      int32
+	dir     string
 	topic   string
 	topicID [16]byte
 	db      *pebble.DB
@@ -197,8 +224,15 @@ type Partition struct {
 	sent []*kgo.Record
 }
 
-func openDB(dir string) (*pebble.DB, error) {
-	return pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+// openDB opens one partition's database. Bloom filters on every level
+// matter: most lookups (aliases, dedupe keys) are for keys that do not
+// exist, and a filter answers those without reading a block.
+func (s *Store) openDB(dir string) (*pebble.DB, error) {
+	o := &pebble.Options{Logger: quietLogger{}, Cache: s.cache, MemTableSize: s.cfg.MemTableBytes}
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	return pebble.Open(dir, o)
 }
 
 // Get reads key, pending writes first.
@@ -254,10 +288,24 @@ func (p *Partition) Scan(lower, upper []byte, fn func(k, v []byte) bool) error {
 	return errors.Join(it.Error(), it.Close())
 }
 
-// Size is the partition's size on disk in bytes.
-func (p *Partition) Size() uint64 {
-	m := p.db.Metrics()
-	return m.DiskSpaceUsage()
+// Size flushes the partition's memtable and returns its size on disk in
+// bytes (tables and logs), for sizing figures.
+func (p *Partition) Size() (uint64, error) {
+	if err := p.db.Flush(); err != nil {
+		return 0, err
+	}
+	var size uint64
+	err := filepath.WalkDir(p.dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			size += uint64(info.Size())
+		}
+		return err
+	})
+	return size, err
 }
 
 func (p *Partition) commit(now time.Time) error {
@@ -319,14 +367,14 @@ func (s *Store) open(ctx context.Context, p int32) (*Partition, error) {
 		return nil, err
 	}
 	dir := s.dir(p)
-	db, err := openDB(dir)
+	db, err := s.openDB(dir)
 	if err != nil {
 		// An unreadable copy is only a cache: start over from the changelog.
 		s.cfg.Logger.Warn("local state unusable; restoring from the changelog", "store", s.cfg.Name, "partition", p, "err", err)
 		if rerr := os.RemoveAll(dir); rerr != nil {
 			return nil, fmt.Errorf("removing state of partition %d: %w", p, rerr)
 		}
-		if db, err = openDB(dir); err != nil {
+		if db, err = s.openDB(dir); err != nil {
 			return nil, fmt.Errorf("opening state of partition %d: %w", p, err)
 		}
 	}
@@ -343,7 +391,7 @@ func (s *Store) open(ctx context.Context, p int32) (*Partition, error) {
 			if err := os.RemoveAll(dir); err != nil {
 				return nil, fmt.Errorf("removing state of partition %d: %w", p, err)
 			}
-			if db, err = openDB(dir); err != nil {
+			if db, err = s.openDB(dir); err != nil {
 				return nil, fmt.Errorf("opening state of partition %d: %w", p, err)
 			}
 		}
@@ -356,7 +404,7 @@ func (s *Store) open(ctx context.Context, p int32) (*Partition, error) {
 	if n > 0 {
 		s.cfg.Logger.Info("state restored from changelog", "store", s.cfg.Name, "partition", p, "records", n)
 	}
-	pt := &Partition{id: p, topic: s.cfg.Topic, topicID: topicID, db: db}
+	pt := &Partition{id: p, dir: dir, topic: s.cfg.Topic, topicID: topicID, db: db}
 	pt.reset()
 	return pt, nil
 }

@@ -71,7 +71,7 @@ func open(t testing.TB, base []kgo.Opt, dir string, clock func() time.Time) *sto
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(s.Release)
 	return s
 }
 
@@ -259,7 +259,7 @@ func BenchmarkRestore(b *testing.B) {
 		if _, err := s.Partition(ctx, 0); err != nil {
 			b.Fatal(err)
 		}
-		s.Close()
+		s.Release()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/keys*1e6/1e9, "s/1M-keys")
 }

@@ -1,0 +1,114 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/ingest"
+	"github.com/signalpipe/signalpipe/internal/kafkax"
+)
+
+// benchRecords makes n sp.events records of people identified by user id:
+// a landing page view with click ids and cookies, then purchases with an
+// order id, each person's events together as they would be in a partition.
+func benchRecords(n, people int) []*kgo.Record {
+	recs := make([]*kgo.Record, 0, n)
+	for i := 0; i < n; i++ {
+		p := strconv.Itoa(i % people)
+		ev := event.Event{EventID: "ev-" + strconv.Itoa(i), Source: event.SourceWeb, EventTime: t0.Add(time.Duration(i) * time.Millisecond),
+			User:    event.User{UserID: "user-" + p, Email: "person" + p + "@example.com", Phone: "+1 650 555 " + strconv.Itoa(1000+i%9000)},
+			Context: event.Context{IP: "203.0.113.9", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/124.0", PageURL: "https://shop.example/p/" + p}}
+		if i < people {
+			ev.EventName = event.NamePageView
+			ev.Context.ClickIDs = event.ClickIDs{Fbclid: "IwAR" + p + "-abcdefghijklmnopqrstuvwxyz", Gclid: "Cj0KCQ" + p + "-abcdefghijklmnop"}
+			ev.Context.Cookies = event.Cookies{Fbp: "fb.1.1700000000000." + p}
+		} else {
+			ev.EventName = event.NamePurchase
+			ev.Properties = event.Properties{Value: fp(42.5), Currency: "USD", OrderID: "ord-" + strconv.Itoa(i)}
+		}
+		ev.Origin = event.Origin{Topic: "events.web", Offset: int64(i)}
+		v, _ := json.Marshal(&ev)
+		recs = append(recs, &kgo.Record{Topic: "sp.events", Key: ingest.IdentityKey(&ev), Value: v, Offset: int64(i)})
+	}
+	return recs
+}
+
+// handleAll runs recs through the handler as one partition would: the
+// records the stage writes to sp.events for itself (identity links and
+// merges) come back as the next batches. It returns how many records were
+// handled in all.
+func handleAll(tb testing.TB, h *harness, recs []*kgo.Record) int {
+	handled := 0
+	for len(recs) > 0 {
+		var again []*kgo.Record
+		out := kafkax.NewOutput(func(r *kgo.Record, p func(*kgo.Record, error)) {
+			if r.Topic == "sp.events" {
+				again = append(again, r)
+			}
+			p(r, nil)
+		})
+		if err := h.st.Handle(context.Background(), recs, out); err != nil {
+			tb.Fatal(err)
+		}
+		h.st.AfterBatch(true)
+		handled += len(recs)
+		recs = again
+	}
+	return handled
+}
+
+// BenchmarkProcessStage is the stage's handler on one partition with its
+// state in Pebble on local disk: decode, identity, click ids, profile,
+// consent, dedupe (two keys per purchase), routing to two destinations,
+// changelog records and the local commit after each batch of 1,000. Kafka
+// I/O is not included (the end-to-end figure is internal/bench's).
+func BenchmarkProcessStage(b *testing.B) {
+	h := newHarness(b, nil)
+	const batch = 1000
+	recs := benchRecords(200_000, 20_000)
+	internal := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := (i * batch) % len(recs)
+		internal += handleAll(b, h, recs[start:start+batch]) - batch
+	}
+	// Input events per second; the link round trips a person's first
+	// event causes are work included in the time, not counted as events.
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(internal)/float64(b.N*batch), "internal-records/event")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkStoreSize reports the store's size on disk per million people
+// (person records with identifiers, click ids and cookies) and per million
+// dedupe keys (each with its age-index entry).
+func BenchmarkStoreSize(b *testing.B) {
+	const people, purchases = 100_000, 100_000 // each purchase marks 2 keys (event id, order id) for each of 2 destinations
+	for i := 0; i < b.N; i++ {
+		h := newHarness(b, func(c *Config) { metaOnly(c) })
+		run := func(recs []*kgo.Record) uint64 {
+			for s := 0; s < len(recs); s += 1000 {
+				handleAll(b, h, recs[s:min(s+1000, len(recs))])
+			}
+			size, err := h.pt().Size()
+			if err != nil {
+				b.Fatal(err)
+			}
+			return size
+		}
+		recs := benchRecords(people+purchases, people)
+		afterPeople := run(recs[:people])
+		afterKeys := run(recs[people:])
+		b.ReportMetric(float64(afterPeople)/people, "B/person")
+		b.ReportMetric(float64(afterPeople)/people*1e6/(1<<20), "MiB/1M-people")
+		keys := float64(purchases * 2) // event id and order id, one destination
+		b.ReportMetric(float64(afterKeys-afterPeople)/keys*1e6/(1<<20), "MiB/1M-dedupe-keys")
+	}
+}
