@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"encoding/json"
+	"runtime/debug"
 	"strconv"
 	"testing"
 	"time"
@@ -69,6 +70,7 @@ func handleAll(tb testing.TB, h *harness, recs []*kgo.Record) int {
 // changelog records and the local commit after each batch of 1,000. Kafka
 // I/O is not included (the end-to-end figure is internal/bench's).
 func BenchmarkProcessStage(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(200)) // as the binary runs (cli.DefaultGCPercent)
 	h := newHarness(b, nil)
 	const batch = 1000
 	recs := benchRecords(200_000, 20_000)

@@ -219,6 +219,9 @@ type Partition struct {
 	topicID [16]byte
 	db      *pebble.DB
 	pending *pebble.Batch
+	// overlay holds the pending writes by key (nil: deleted) for reads:
+	// a map lookup is far cheaper than reading through an indexed batch.
+	overlay map[string][]byte
 	// sent are the changelog records of the pending writes; after the
 	// commit their offsets are known, and the last one is the checkpoint.
 	sent []*kgo.Record
@@ -235,9 +238,12 @@ func (s *Store) openDB(dir string) (*pebble.DB, error) {
 	return pebble.Open(dir, o)
 }
 
-// Get reads key, pending writes first.
+// Get reads key, pending writes first. The value must not be modified.
 func (p *Partition) Get(key []byte) ([]byte, bool, error) {
-	v, closer, err := p.pending.Get(key)
+	if v, ok := p.overlay[string(key)]; ok {
+		return v, v != nil, nil
+	}
+	v, closer, err := p.db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -250,11 +256,15 @@ func (p *Partition) Get(key []byte) ([]byte, bool, error) {
 }
 
 // Set writes key locally (pending) and to the changelog in the open
-// transaction.
+// transaction. Key and value are kept: the caller must not modify them.
 func (p *Partition) Set(out Producer, key, value []byte) error {
 	if err := p.pending.Set(key, value, nil); err != nil {
 		return err
 	}
+	if value == nil {
+		value = []byte{} // nil marks a deletion in the overlay
+	}
+	p.overlay[string(key)] = value
 	r := &kgo.Record{Topic: p.topic, Partition: p.id, Key: key, Value: value}
 	p.sent = append(p.sent, r)
 	out.Produce(r)
@@ -267,25 +277,51 @@ func (p *Partition) Delete(out Producer, key []byte) error {
 	if err := p.pending.Delete(key, nil); err != nil {
 		return err
 	}
+	p.overlay[string(key)] = nil
 	r := &kgo.Record{Topic: p.topic, Partition: p.id, Key: key}
 	p.sent = append(p.sent, r)
 	out.Produce(r)
 	return nil
 }
 
-// Scan calls fn for each key in [lower, upper), pending writes included,
-// until fn returns false.
+// Scan calls fn for each key in [lower, upper) with its value as the
+// pending writes leave it, until fn returns false: first the keys already
+// stored, in order, then keys first written in the open batch, in no
+// particular order. Keys and values are valid only during the call.
 func (p *Partition) Scan(lower, upper []byte, fn func(k, v []byte) bool) error {
-	it, err := p.pending.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return err
 	}
-	for ok := it.First(); ok; ok = it.Next() {
-		if !fn(it.Key(), it.Value()) {
+	seen := 0
+	more := true
+	for ok := it.First(); ok && more; ok = it.Next() {
+		k, v := it.Key(), it.Value()
+		if pv, pending := p.overlay[string(k)]; pending {
+			seen++
+			if pv == nil {
+				continue
+			}
+			v = pv
+		}
+		more = fn(k, v)
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil || !more || seen == len(p.overlay) {
+		return err
+	}
+	for k, v := range p.overlay {
+		if v == nil || k < string(lower) || k >= string(upper) {
+			continue
+		}
+		if _, stored, err := p.db.Get([]byte(k)); err == nil {
+			_ = stored.Close()
+			continue // visited above
+		}
+		if !fn([]byte(k), v) {
 			break
 		}
 	}
-	return errors.Join(it.Error(), it.Close())
+	return nil
 }
 
 // Size flushes the partition's memtable and returns its size on disk in
@@ -328,8 +364,9 @@ func (p *Partition) discard() {
 }
 
 func (p *Partition) reset() {
-	p.pending = p.db.NewIndexedBatch()
+	p.pending = p.db.NewBatch()
 	p.sent = p.sent[:0]
+	p.overlay = map[string][]byte{}
 }
 
 func (p *Partition) close() {
