@@ -324,15 +324,16 @@ func (p *Partition) Scan(lower, upper []byte, fn func(k, v []byte) bool) error {
 	return nil
 }
 
-// Size flushes the partition's memtable and returns its size on disk in
-// bytes (tables and logs), for sizing figures.
+// Size flushes the partition's memtable and returns the size of its tables
+// on disk in bytes, for sizing figures. The write-ahead log (at most about
+// two memtables, Config.MemTableBytes each) comes on top.
 func (p *Partition) Size() (uint64, error) {
 	if err := p.db.Flush(); err != nil {
 		return 0, err
 	}
 	var size uint64
 	err := filepath.WalkDir(p.dir, func(_ string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || filepath.Ext(d.Name()) != ".sst" {
 			return err
 		}
 		info, err := d.Info()
