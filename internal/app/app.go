@@ -160,7 +160,9 @@ func (a *App) Topics() []kafkax.TopicSpec {
 	// The process stage's changelog mirrors sp.events partition for
 	// partition, so it has as many.
 	compact := "compact"
-	specs = append(specs, kafkax.TopicSpec{Name: a.topics.State(process.StoreName), Partitions: p, Configs: map[string]*string{kafkax.ConfigCleanupPolicy: &compact}})
+	for _, st := range []string{process.StoreName, process.WithdrawalsStore} {
+		specs = append(specs, kafkax.TopicSpec{Name: a.topics.State(st), Partitions: p, Configs: map[string]*string{kafkax.ConfigCleanupPolicy: &compact}})
+	}
 	return specs
 }
 
@@ -209,9 +211,11 @@ func (a *App) Run(ctx context.Context) error {
 	if a.runs(StageProcess) {
 		run(StageProcess, k.GroupPrefix+"-process", proc.Topics(), kgo.NewOffset().AtStart(), a.cfg.Ingest.PollRecords, 0, proc.Handle, nil)
 	}
+	withdrawals := a.followWithdrawals(ctx, base, &wg)
 	for i, d := range a.dests {
 		dc := a.destCfg[i]
 		cfg := a.deliverConfig(dc)
+		cfg.Purged = withdrawals
 		st := deliver.New(d, a.topics, cfg, a.opts.Clock, a.log)
 		a.mu.Lock()
 		a.breakers[d.Name()] = st.Breaker

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -69,4 +71,22 @@ func (a *App) newProcess(base []kgo.Opt) (*process.Stage, func(), error) {
 		sessionEnded: st.Close,
 	}
 	return stage, st.Release, nil
+}
+
+// followWithdrawals starts, when this replica delivers, the table of
+// consent withdrawals the deliver stages check before sending; it returns
+// the check (nil when nothing is delivered here).
+func (a *App) followWithdrawals(ctx context.Context, base []kgo.Opt, wg *sync.WaitGroup) func(string, time.Time) bool {
+	if len(a.dests) == 0 {
+		return nil
+	}
+	w := process.NewWithdrawals()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := w.Follow(ctx, base, a.topics.State(process.WithdrawalsStore), a.log); err != nil {
+			a.log.Error("withdrawals table stopped; queued events of people who withdraw consent are no longer purged", "err", err)
+		}
+	}()
+	return w.Purged
 }

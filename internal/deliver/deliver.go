@@ -37,6 +37,10 @@ type Config struct {
 	// Concurrency is how many requests may be in flight at once.
 	Concurrency int
 	Breaker     BreakerConfig
+	// Purged, if set, says an event was queued before its person withdrew
+	// consent (identity is the event's enrichment.identity): it is not
+	// sent, and its outcome is suppressed with consent_withdrawn.
+	Purged func(identity string, eventTime time.Time) bool
 }
 
 // ErrBreakerOpen ends a transaction whose destination's breaker opened: its
@@ -95,6 +99,10 @@ func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Outp
 			o := event.Outcome{Record: string(rec.Key), Destination: name, Status: event.StatusRejected, Reason: "corrupt_record", Detail: "undecodable record on " + rec.Topic, At: now}
 			out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), o))
 			out.Produce(kafkax.DLQRecord(s.topics.DLQ(), rec.Key, rec.Value, kafkax.DeadLetter{Stage: "deliver", Reason: o.Reason, Detail: o.Detail, Destination: name, Origin: event.Origin{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}}))
+			continue
+		}
+		if s.cfg.Purged != nil && ev.Enrichment != nil && s.cfg.Purged(ev.Enrichment.Identity, ev.EventTime) {
+			s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "consent_withdrawn", Detail: "the person withdrew consent after this event was queued"}, event.StatusSuppressed, 0, nil, now)
 			continue
 		}
 		if limit := s.limits.MaxEventAge(ev); now.Sub(ev.EventTime) > limit {

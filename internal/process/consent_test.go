@@ -112,3 +112,54 @@ func TestPersonConsentCarriesToLaterEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestWithdrawalMarkers: a denial after none, or a new CRM exclusion, is a
+// withdrawal (one marker for the person); repeating it is not.
+func TestWithdrawalMarkers(t *testing.T) {
+	t.Parallel()
+	ev := func(id string, at time.Duration, c *event.Consent, pr *event.Profile) event.Event {
+		return event.Event{EventID: id, EventName: event.NameLead, Source: event.SourceCRM, EventTime: t0.Add(at), User: event.User{UserID: "u-w"}, Consent: c, Profile: pr}
+	}
+	denied := &event.Consent{AdUserData: event.ConsentDenied}
+	tests := []struct {
+		name string
+		in   []event.Event
+		want int
+	}{
+		{"grant is not a withdrawal", []event.Event{ev("a", 0, &event.Consent{AdUserData: event.ConsentGranted}, nil)}, 0},
+		{"first denial", []event.Event{ev("a", 0, nil, nil), ev("b", time.Hour, denied, nil)}, 1},
+		{"repeated denial", []event.Event{ev("a", 0, denied, nil), ev("b", time.Hour, denied, nil)}, 1},
+		{"new exclusion", []event.Event{ev("a", 0, nil, &event.Profile{Exclusions: []string{event.ExclusionComplaint}})}, 1},
+		{"same exclusion again", []event.Event{ev("a", 0, nil, &event.Profile{Exclusions: []string{event.ExclusionComplaint}}), ev("b", time.Hour, nil, &event.Profile{Exclusions: []string{event.ExclusionComplaint}})}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, metaOnly)
+			for _, e := range tt.in {
+				h.send(e)
+			}
+			if len(h.withdrew) != tt.want {
+				t.Fatalf("%d withdrawal markers, want %d", len(h.withdrew), tt.want)
+			}
+			if tt.want > 0 {
+				if sent, ok := h.last("meta", tt.in[0].EventID); ok && h.withdrew[0] != sent.Enrichment.Identity {
+					t.Errorf("marker for %s, the person's key is %s", h.withdrew[0], sent.Enrichment.Identity)
+				}
+			}
+		})
+	}
+	w := NewWithdrawals()
+	w.Add("k", t0)
+	for _, tt := range []struct {
+		id   string
+		at   time.Time
+		want bool
+	}{
+		{"k", t0.Add(-time.Minute), true}, {"k", t0, true}, {"k", t0.Add(time.Minute), false}, {"other", t0.Add(-time.Minute), false}, {"", t0, false},
+	} {
+		if got := w.Purged(tt.id, tt.at); got != tt.want {
+			t.Errorf("Purged(%q, %s) = %v, want %v", tt.id, tt.at.Sub(t0), got, tt.want)
+		}
+	}
+}

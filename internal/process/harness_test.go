@@ -29,6 +29,7 @@ type harness struct {
 	topics   kafkax.Topics
 	outcomes []event.Outcome
 	sent     map[string][]event.Event // by destination
+	withdrew []string                 // person keys of withdrawal markers, in order
 	pt       func() *store.Partition
 }
 
@@ -126,6 +127,8 @@ func (h *harness) run(recs []*kgo.Record) {
 					h.t.Fatal(err)
 				}
 				h.outcomes = append(h.outcomes, o)
+			case r.Topic == h.topics.State(WithdrawalsStore):
+				h.withdrew = append(h.withdrew, string(r.Key))
 			case strings.HasPrefix(r.Topic, "sp.out."):
 				var ev event.Event
 				if err := json.Unmarshal(r.Value, &ev); err != nil {

@@ -310,6 +310,9 @@ func (s *Stage) event(b *batch, pt *store.Partition, k string, rank int, ev *eve
 	}
 
 	prevPurchases, prevBuy := p.Purchases, p.LastBuy
+	if isWithdrawal(ev, p) {
+		s.withdrawal(b, pt.ID(), k, ev.EventTime)
+	}
 	p.observe(ev)
 	if isConversion(ev) {
 		p.Purchases++

@@ -238,6 +238,9 @@ func (s *Store) openDB(dir string) (*pebble.DB, error) {
 	return pebble.Open(dir, o)
 }
 
+// ID is the partition's number.
+func (p *Partition) ID() int32 { return p.id }
+
 // Get reads key, pending writes first. The value must not be modified.
 func (p *Partition) Get(key []byte) ([]byte, bool, error) {
 	if v, ok := p.overlay[string(key)]; ok {
