@@ -56,6 +56,11 @@ type Event struct {
 	// Origin is the input record this event was decoded from; outcomes name
 	// it so the ledger can account for every input record.
 	Origin Origin `json:"origin"`
+	// ConsentCategories is the consent platform's category map (category →
+	// allowed) when one was sent (our consent.cmp, Segment's
+	// categoryPreferences). It is kept beside Consent, not mapped onto its
+	// signals: categories are per workspace.
+	ConsentCategories map[string]bool `json:"consent_categories,omitempty"`
 	// Profile is what a CRM record says of the person beyond identifiers.
 	Profile *Profile `json:"profile,omitempty"`
 	// Enrichment is what the process stage added from the person's state;

@@ -63,6 +63,7 @@ func mapEnvelope(ev *event.Event, o map[string]any) (string, error) {
 			Analytics:         str(c, "analytics"),
 			TCFString:         str(c, "tcf_string"),
 		}
+		ev.ConsentCategories = boolMap(obj(c, "cmp"))
 		// An empty consent object says nothing: keep "unknown" as nil.
 		if consent != (event.Consent{}) {
 			ev.Consent = &consent
@@ -229,4 +230,18 @@ func badTime(path string) *DecodeError {
 // badNumber reports a number out of float64 or int range.
 func badNumber(path string) *DecodeError {
 	return &DecodeError{Reason: ReasonInvalidValue, Path: path, Detail: "number out of range"}
+}
+
+// boolMap returns the boolean members of m, nil when there are none.
+func boolMap(m map[string]any) map[string]bool {
+	var out map[string]bool
+	for k, v := range m {
+		if b, ok := v.(bool); ok {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[k] = b
+		}
+	}
+	return out
 }

@@ -78,3 +78,35 @@ func TestIdentityKey(t *testing.T) {
 		t.Errorf("identities in order %v", kinds)
 	}
 }
+
+func TestDecodeConsentCategories(t *testing.T) {
+	t.Parallel()
+	d := testDecoder(t)
+	tests := []struct {
+		name string
+		in   string
+		want map[string]bool
+	}{
+		{"envelope cmp map", `{"event_id":"e","event_name":"lead","event_time":"2025-03-14T00:00:00Z","source":"crm","user":{"external_id":"x"},"consent":{"ad_user_data":"granted","cmp":{"C0004":false,"C0002":true}}}`,
+			map[string]bool{"C0004": false, "C0002": true}},
+		{"envelope without one", `{"event_id":"e","event_name":"lead","event_time":"2025-03-14T00:00:00Z","source":"crm","user":{"external_id":"x"},"consent":{"ad_user_data":"granted"}}`, nil},
+		{"segment categoryPreferences", `{"type":"track","event":"Order Completed","messageId":"m1","timestamp":"2025-03-14T15:09:26.535Z","userId":"u1",
+			"context":{"consent":{"categoryPreferences":{"Advertising":true,"Analytics":false}}},"properties":{"order_id":"o1","revenue":1,"currency":"EUR"}}`,
+			map[string]bool{"Advertising": true, "Analytics": false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ev, err := d.Decode([]byte(tt.in), testOrigin, testReceived)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ev.ConsentCategories, tt.want) {
+				t.Errorf("ConsentCategories = %v, want %v", ev.ConsentCategories, tt.want)
+			}
+		})
+	}
+	if _, err := d.Decode([]byte(`{"event_id":"e","event_name":"lead","event_time":"2025-03-14T00:00:00Z","source":"crm","user":{"external_id":"x"},"consent":{"cmp":{"C1":"yes"}}}`), testOrigin, testReceived); err == nil {
+		t.Error("a non-boolean category passed the schema")
+	}
+}
