@@ -28,8 +28,9 @@ const (
 )
 
 // Identities lists the identifiers ev carries, highest rank first. Emails
-// are compared trimmed and lowercased, so the web form's and the CRM's
-// spelling of one address meet.
+// are compared by the SHA-256 of the trimmed, lowercased address, so the web
+// form's and the CRM's spelling of one address meet, and so does a CRM that
+// sends only that hash.
 func Identities(ev *event.Event) []Identity {
 	var out []Identity
 	add := func(kind string, rank int, v string) {
@@ -38,7 +39,7 @@ func Identities(ev *event.Event) []Identity {
 			return
 		}
 		if kind == KindEmail {
-			v = strings.ToLower(v)
+			v = emailHash(v)
 		}
 		out = append(out, Identity{Kind: kind, Rank: rank, Key: keyOf(kind + ":" + v)})
 	}
@@ -62,4 +63,15 @@ func IdentityKey(ev *event.Event) []byte {
 func keyOf(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:16])
+}
+
+// emailHash is the hex SHA-256 of the trimmed, lowercased address; a value
+// that already is such a digest is kept (lowercased).
+func emailHash(v string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if len(v) == 64 && strings.Trim(v, "0123456789abcdef") == "" {
+		return v
+	}
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:])
 }

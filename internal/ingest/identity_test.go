@@ -52,6 +52,9 @@ func TestIdentityKey(t *testing.T) {
 		{"user id outranks anonymous id", event.User{UserID: "user-q", AnonymousID: "anon-q"}, event.User{UserID: "user-q"}, true},
 		{"anonymous id outranks external id", event.User{AnonymousID: "anon-q", ExternalID: "x"}, event.User{AnonymousID: "anon-q", Email: "z@z.example"}, true},
 		{"email case and spaces do not matter", event.User{Email: " Ada@Example.com"}, event.User{Email: "ada@example.com"}, true},
+		// sha256("ada@example.com"), computed with sha256sum
+		{"a hashed email meets the plain one", event.User{Email: "Ada@Example.com"}, event.User{Email: "B5FC85E55755F9E0D030A10AB4429B6B2944855F9A0D60077FE832BECBC41D72"}, true},
+		{"another hash does not", event.User{Email: "Ada@Example.com"}, event.User{Email: "c5fc85e55755f9e0d030a10ab4429b6b2944855f9a0d60077fe832becbc41d72"}, false},
 		{"kinds do not collide", event.User{UserID: "same-q"}, event.User{AnonymousID: "same-q"}, false},
 		{"no identifier keys by event id", event.User{}, event.User{}, true},
 	}

@@ -567,6 +567,7 @@ type partitioner struct {
 	fallback, manual kgo.Partitioner
 }
 
+// ForTopic picks the manual partitioner for changelog topics.
 func (p partitioner) ForTopic(topic string) kgo.TopicPartitioner {
 	if len(topic) >= len(p.prefix) && topic[:len(p.prefix)] == p.prefix {
 		return p.manual.ForTopic(topic)
