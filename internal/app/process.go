@@ -55,6 +55,7 @@ func (a *App) newProcess(base []kgo.Opt) (*process.Stage, func(), error) {
 		Topics:         a.topics,
 		Store:          st,
 		DedupeWindow:   pc.DedupeWindow,
+		PersonTTL:      pc.PersonTTL,
 		ClickIDWindows: pc.ClickIDWindows,
 		ConsentPolicy:  pc.Consent.For,
 		Clock:          a.opts.Clock,

@@ -26,6 +26,9 @@ type Process struct {
 	MaxLocalStateAge time.Duration `yaml:"max_local_state_age"`
 	// DedupeWindow is how long an event id or order id blocks a resend.
 	DedupeWindow time.Duration `yaml:"dedupe_window"`
+	// PersonTTL is how long a person who is not seen again is kept (clicks,
+	// profile, links); it bounds the state by the people active within it.
+	PersonTTL time.Duration `yaml:"person_ttl"`
 	// ClickIDWindows overrides how long each click id or browser id is
 	// attached to later conversions (its platform's attribution window),
 	// by id name: gclid, gbraid, wbraid, fbclid, fbp, ttclid, ttp, sccid,
@@ -115,6 +118,9 @@ func (r Route) Matches(ev *event.Event) bool {
 const (
 	DefaultDedupeWindow     = 7 * 24 * time.Hour
 	DefaultMaxLocalStateAge = 12 * time.Hour
+	// DefaultPersonTTL outlasts the longest attribution window and a yearly
+	// buying cycle.
+	DefaultPersonTTL = 400 * 24 * time.Hour
 )
 
 // DefaultClickIDWindows are the platforms' default or maximum click-through
@@ -140,6 +146,9 @@ func (p *Process) applyDefaults() {
 	if p.DedupeWindow == 0 {
 		p.DedupeWindow = DefaultDedupeWindow
 	}
+	if p.PersonTTL == 0 {
+		p.PersonTTL = DefaultPersonTTL
+	}
 	w := make(map[string]time.Duration, len(DefaultClickIDWindows))
 	for k, v := range DefaultClickIDWindows {
 		w[k] = v
@@ -164,6 +173,9 @@ func (p Process) validate(dests map[string]bool) error {
 	}
 	if p.DedupeWindow < time.Minute {
 		add("process.dedupe_window", "must be at least 1m, got %s", p.DedupeWindow)
+	}
+	if p.PersonTTL < 24*time.Hour {
+		add("process.person_ttl", "must be at least 24h, got %s", p.PersonTTL)
 	}
 	if p.MaxLocalStateAge <= 0 {
 		add("process.max_local_state_age", "must be positive")

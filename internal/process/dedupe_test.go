@@ -201,3 +201,39 @@ func TestDedupeStorageIsBounded(t *testing.T) {
 		t.Errorf("%d marks after the window passed, want only the new event's", got)
 	}
 }
+
+// TestPeopleAgeOut: a person not seen for PersonTTL is forgotten; one seen
+// since is kept.
+func TestPeopleAgeOut(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { metaOnly(c); c.PersonTTL = 48 * time.Hour })
+	visit := func(user string) {
+		h.send(event.Event{EventID: user + "-" + h.now.Format("150405.000"), EventName: event.NamePageView, Source: event.SourceWeb, EventTime: h.now,
+			User: event.User{UserID: user}, Context: event.Context{ClickIDs: event.ClickIDs{Gclid: "g-" + user}}})
+	}
+	people := func() map[string]bool {
+		out := map[string]bool{}
+		if err := h.pt().Scan([]byte{prefixPerson}, []byte{prefixPerson + 1}, func(k, _ []byte) bool { out[string(k[1:])] = true; return true }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	visit("gone")
+	visit("stays")
+	h.now = h.now.Add(36 * time.Hour)
+	visit("stays")
+	h.now = h.now.Add(36 * time.Hour) // "gone" unseen for 72h, "stays" for 36h
+	visit("new")
+	got := people()
+	if len(got) != 2 {
+		t.Errorf("%d people kept, want 2 (stays, new)", len(got))
+	}
+	for _, u := range h.sent["meta"] {
+		if u.User.UserID == "gone" && got[u.Enrichment.Identity] {
+			t.Error("a person unseen past the TTL is still stored")
+		}
+		if u.User.UserID == "stays" && !got[u.Enrichment.Identity] {
+			t.Error("a person seen within the TTL was forgotten")
+		}
+	}
+}

@@ -33,6 +33,9 @@ const maxLinked = 32
 // person is what the stage keeps per identity key. Field names are short:
 // it is stored once per person and once per change in the changelog.
 type person struct {
+	// Seen is when the person was last seen (Unix ms of processing); a
+	// person unseen for PersonTTL is forgotten. First, so it is cheap to read.
+	Seen int64 `json:"s,omitempty"`
 	// Clicks are the click and browser ids seen, by name, with the time
 	// they were captured (the event time, Unix ms).
 	Clicks map[string]click `json:"c,omitempty"`
@@ -183,6 +186,7 @@ func (p *person) merge(o *person) {
 	if o.Consent != nil && o.ConsentAt > p.ConsentAt {
 		p.Consent, p.ConsentAt = o.Consent, o.ConsentAt
 	}
+	p.Seen = max(p.Seen, o.Seen)
 	p.Purchases += o.Purchases
 	p.Revenue += o.Revenue
 	p.LastBuy = max(p.LastBuy, o.LastBuy)

@@ -104,9 +104,13 @@ type Config struct {
 	// ConsentPolicy returns the destination's policy for denied and for
 	// unknown ad_user_data consent.
 	ConsentPolicy func(dest string) (denied, unknown string)
-	// SweepPerBatch bounds how many aged-out dedupe keys one batch deletes.
+	// SweepPerBatch bounds how many dedupe marks one batch looks at for
+	// age-out; a tenth as many people are looked at.
 	SweepPerBatch int
-	Clock         func() time.Time
+	// PersonTTL is how long a person unseen is kept (their clicks, profile
+	// and links); it bounds the store by the people active within it.
+	PersonTTL time.Duration
+	Clock     func() time.Time
 }
 
 // Stage is the process stage.
@@ -115,6 +119,8 @@ type Stage struct {
 	// cursor is where each partition's dedupe sweep goes on from; it is
 	// only a position, so losing it (a restart) costs one extra walk.
 	cursor map[int32][]byte
+	// personCursor is the same for the walk over people.
+	personCursor map[int32][]byte
 }
 
 // New returns the stage.
@@ -128,10 +134,13 @@ func New(cfg Config) *Stage {
 	if cfg.SweepPerBatch <= 0 {
 		cfg.SweepPerBatch = 1000
 	}
+	if cfg.PersonTTL <= 0 {
+		cfg.PersonTTL = 400 * 24 * time.Hour
+	}
 	if cfg.ConsentPolicy == nil {
 		cfg.ConsentPolicy = func(string) (string, string) { return PolicyDrop, PolicyStripIdentifiers }
 	}
-	return &Stage{cfg: cfg, cursor: map[int32][]byte{}}
+	return &Stage{cfg: cfg, cursor: map[int32][]byte{}, personCursor: map[int32][]byte{}}
 }
 
 // Topics are the topics the stage consumes: sp.events, and sp.dlq for the
@@ -180,6 +189,9 @@ func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Outp
 	}
 	for id, pt := range b.touched {
 		if err := s.sweep(b, id, pt); err != nil {
+			return err
+		}
+		if err := s.forget(b, id, pt); err != nil {
 			return err
 		}
 	}
@@ -359,8 +371,15 @@ func (s *Stage) event(b *batch, pt *store.Partition, k string, rank int, ev *eve
 	}
 	p.attach(ev, s.cfg.ClickIDWindows, prevPurchases, prevBuy)
 	enrichment(ev).Identity = k
-	if err := s.savePerson(b, pt, k, p, before); err != nil {
-		return err
+	if len(ids) > 0 { // an event with no identifier has no one to remember
+		// Seen moves in coarse steps, so a busy person is not rewritten
+		// for that alone.
+		if seen := b.now.UnixMilli(); seen-p.Seen > time.Hour.Milliseconds() {
+			p.Seen = seen
+		}
+		if err := s.savePerson(b, pt, k, p, before); err != nil {
+			return err
+		}
 	}
 	return s.route(b, pt, ev, p)
 }
@@ -438,6 +457,7 @@ func (s *Stage) merge(b *batch, pt *store.Partition, k string, rank int, m merge
 		}
 	}
 	p.link(m.From)
+	p.Seen = b.now.UnixMilli()
 	if err := s.savePerson(b, pt, k, p, before); err != nil {
 		return err
 	}
