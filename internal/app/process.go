@@ -39,13 +39,15 @@ func (a *App) newProcess(base []kgo.Opt) (*process.Stage, func(), error) {
 	k := a.cfg.Kafka
 	pc := a.cfg.Process
 	st, err := store.Open(store.Config{
-		Name:        process.StoreName,
-		Topic:       a.topics.State(process.StoreName),
-		Dir:         filepath.Join(pc.StateDir, k.GroupPrefix+"-process-"+k.InstanceID),
-		ClientOpts:  base,
-		MaxLocalAge: pc.MaxLocalStateAge,
-		Clock:       a.opts.Clock,
-		Logger:      a.log,
+		Name:          process.StoreName,
+		Topic:         a.topics.State(process.StoreName),
+		Dir:           filepath.Join(pc.StateDir, k.GroupPrefix+"-process-"+k.InstanceID),
+		ClientOpts:    base,
+		MaxLocalAge:   pc.MaxLocalStateAge,
+		CacheBytes:    pc.StateCacheBytes,
+		MemTableBytes: uint64(pc.StateMemTableBytes),
+		Clock:         a.opts.Clock,
+		Logger:        a.log,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the process stage's state: %w", err)

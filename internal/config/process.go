@@ -20,6 +20,12 @@ type Process struct {
 	// StateDir holds the stage's local state (a cache of the changelog
 	// topics); default: signalpipe-state under the OS temp dir.
 	StateDir string `yaml:"state_dir"`
+	// StateCacheBytes is the block cache the stage's state shares across
+	// its partitions; StateMemTableBytes the write buffer of each partition
+	// (up to two are held while one is flushed). Memory for state is about
+	// cache + 2 × memtable × partitions owned.
+	StateCacheBytes    int64 `yaml:"state_cache_bytes"`
+	StateMemTableBytes int64 `yaml:"state_memtable_bytes"`
 	// MaxLocalStateAge is how old a local copy may be and still be caught up
 	// from its checkpoint instead of restored in full; keep it below the
 	// changelog topics' delete.retention.ms.
@@ -118,6 +124,10 @@ func (r Route) Matches(ev *event.Event) bool {
 const (
 	DefaultDedupeWindow     = 7 * 24 * time.Hour
 	DefaultMaxLocalStateAge = 12 * time.Hour
+	// DefaultStateCacheBytes and DefaultStateMemTableBytes size the state's
+	// memory: 64 MiB + 2 × 8 MiB per partition owned.
+	DefaultStateCacheBytes    = 64 << 20
+	DefaultStateMemTableBytes = 8 << 20
 	// DefaultPersonTTL outlasts the longest attribution window and a yearly
 	// buying cycle.
 	DefaultPersonTTL = 400 * 24 * time.Hour
@@ -139,6 +149,12 @@ var DefaultClickIDWindows = map[string]time.Duration{
 func (p *Process) applyDefaults() {
 	if p.StateDir == "" {
 		p.StateDir = filepath.Join(os.TempDir(), "signalpipe-state")
+	}
+	if p.StateCacheBytes == 0 {
+		p.StateCacheBytes = DefaultStateCacheBytes
+	}
+	if p.StateMemTableBytes == 0 {
+		p.StateMemTableBytes = DefaultStateMemTableBytes
 	}
 	if p.MaxLocalStateAge == 0 {
 		p.MaxLocalStateAge = DefaultMaxLocalStateAge
@@ -173,6 +189,12 @@ func (p Process) validate(dests map[string]bool) error {
 	}
 	if p.DedupeWindow < time.Minute {
 		add("process.dedupe_window", "must be at least 1m, got %s", p.DedupeWindow)
+	}
+	if p.StateCacheBytes < 1<<20 {
+		add("process.state_cache_bytes", "must be at least 1048576, got %d", p.StateCacheBytes)
+	}
+	if p.StateMemTableBytes < 1<<20 || p.StateMemTableBytes > 1<<30 {
+		add("process.state_memtable_bytes", "must be between 1048576 and 1073741824, got %d", p.StateMemTableBytes)
 	}
 	if p.PersonTTL < 24*time.Hour {
 		add("process.person_ttl", "must be at least 24h, got %s", p.PersonTTL)

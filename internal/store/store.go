@@ -122,8 +122,8 @@ func Open(cfg Config) (*Store, error) {
 
 // Memory defaults: see Config.CacheBytes.
 const (
-	DefaultCacheBytes    = 128 << 20
-	DefaultMemTableBytes = 16 << 20
+	DefaultCacheBytes    = 64 << 20
+	DefaultMemTableBytes = 8 << 20
 )
 
 // Revoke marks partitions this replica no longer owns (or may have lost);
