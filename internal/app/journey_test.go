@@ -60,9 +60,10 @@ func newJourneyEnv(t *testing.T, start time.Time) *journeyEnv {
 	return &journeyEnv{t: t, broker: b, sb: sb, url: url, clock: c, prod: prod}
 }
 
-// run starts a pipeline as replica instanceID with its state in stateDir;
-// the returned func stops it and waits.
-func (e *journeyEnv) run(ctx context.Context, instanceID, stateDir string) func() {
+// run starts a pipeline as replica instanceID with its state in stateDir,
+// running the given stages (all when none); the returned func stops it and
+// waits.
+func (e *journeyEnv) run(ctx context.Context, instanceID, stateDir string, stages ...string) func() {
 	e.t.Helper()
 	cfg := demo.Config(e.broker.Addr, e.url)
 	cfg.Destinations[0].Meta.PixelID = "777"
@@ -73,7 +74,7 @@ func (e *journeyEnv) run(ctx context.Context, instanceID, stateDir string) func(
 	if err := cfg.Validate(); err != nil {
 		e.t.Fatal(err)
 	}
-	pipe, err := app.New(cfg, app.Options{Clock: e.clock.Now, Getenv: func(k string) string {
+	pipe, err := app.New(cfg, app.Options{Clock: e.clock.Now, Stages: stages, Getenv: func(k string) string {
 		if k == "JOURNEY_TOKEN" {
 			return "tok"
 		}
@@ -144,10 +145,13 @@ func TestJourneyReachesMetaEnriched(t *testing.T) {
 		name string
 		// second replica for the deal: "" keeps the first one running
 		instance string
+		// a second process replica shares the partitions from the start
+		twoReplicas bool
 	}{
-		{"one run", ""},
-		{"restart with a lost disk", "replica-a"},
-		{"moved to another replica", "replica-b"},
+		{"one run", "", false},
+		{"restart with a lost disk", "replica-a", false},
+		{"moved to another replica", "replica-b", false},
+		{"two replicas share the partitions", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,6 +161,12 @@ func TestJourneyReachesMetaEnriched(t *testing.T) {
 			t0 := time.Now().UTC().Truncate(time.Second).Add(-4 * 24 * time.Hour)
 			env := newJourneyEnv(t, t0)
 			stop := env.run(ctx, "replica-a", t.TempDir())
+			if tt.twoReplicas {
+				// Joins while replica-a runs: partitions move between them
+				// (revoked ones close and are caught up when they return),
+				// and links cross from one replica to the other.
+				defer env.run(ctx, "replica-c", t.TempDir(), app.StageProcess)()
+			}
 			stopped := false
 			defer func() {
 				if !stopped {
