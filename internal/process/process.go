@@ -403,20 +403,31 @@ type mergeMsg struct {
 }
 
 // link runs in S's partition: alias S to m.To and hand S's state to To. If
-// S is already linked to someone else, the higher-ranked of the two wins:
-// a CRM contact (external id) whose email already belongs to a user is
-// redirected to that user; a lower-ranked claim is ignored.
+// S is already linked to someone else, the higher-ranked of the two wins: a
+// CRM contact (external id) whose email already belongs to a user is
+// redirected to that user; a user claiming an email that a CRM contact held
+// takes it, and the contact is linked to the user too; between equals the
+// first link stays.
 func (s *Stage) link(b *batch, pt *store.Partition, from string, m linkMsg, hops int) error {
 	reply := mergeMsg{From: from, Event: m.Event}
 	e, err := s.lookup(pt, from)
 	if err != nil {
 		return err
 	}
-	if e.aliasTo != "" {
-		if e.aliasTo != m.To && e.aliasRank > m.ToRank {
+	if e.aliasTo != "" && e.aliasTo != m.To {
+		switch {
+		case e.aliasRank > m.ToRank:
 			reply.Redirect, reply.RedirectRank = e.aliasTo, e.aliasRank
+		case e.aliasRank < m.ToRank && hops < maxHops:
+			// S belonged to a lower-ranked key T (a CRM contact seen
+			// before the user): S and T are To's now, T with its state.
+			if err := pt.Set(b.out, personKey(from), encodeAlias(m.ToRank, m.To)); err != nil {
+				return err
+			}
+			v, _ := json.Marshal(linkMsg{To: m.To, ToRank: m.ToRank})
+			s.internal(b, e.aliasTo, KindLink, hops+1, e.aliasRank, v)
 		}
-	} else {
+	} else if e.aliasTo == "" {
 		if err := pt.Set(b.out, personKey(from), encodeAlias(m.ToRank, m.To)); err != nil {
 			return err
 		}

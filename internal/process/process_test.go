@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -232,5 +233,47 @@ func TestCorruptRecordIsInvalidAndKept(t *testing.T) {
 	}
 	if o.Status != event.StatusInvalid || o.Reason != "corrupt_record" || dlq != 1 {
 		t.Errorf("outcome %+v, %d dead letters; want invalid corrupt_record and one dead letter", o, dlq)
+	}
+}
+
+// TestIdentityConvergesInAnyOrder: whatever order the click, the sign-up
+// and the CRM deal arrive in, the person's next purchase carries what all
+// three taught: the click ids, the app's phone, the CRM contact id, and the
+// value of both conversions.
+func TestIdentityConvergesInAnyOrder(t *testing.T) {
+	t.Parallel()
+	evs := journey(72 * time.Hour)
+	orders := [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	for _, order := range orders {
+		t.Run(fmt.Sprint(order), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, nil)
+			h.now = t0.Add(96 * time.Hour)
+			for _, i := range order {
+				h.send(evs[i])
+			}
+			h.send(event.Event{EventID: "buy-2", EventName: event.NamePurchase, Source: event.SourceWeb, EventTime: t0.Add(96 * time.Hour),
+				User: event.User{UserID: "user-1"}, Properties: event.Properties{Value: fp(100), Currency: "GBP"}})
+			got, ok := h.last("meta", "buy-2")
+			if !ok {
+				t.Fatalf("purchase never routed; outcomes %+v", h.outcomes)
+			}
+			wantFbc := "fb.1." + strconv.FormatInt(t0.UnixMilli(), 10) + ".IwAR-click"
+			if got.Context.Cookies.Fbc != wantFbc || got.Context.ClickIDs.Gclid != "Cj0-click" {
+				t.Errorf("fbc %q gclid %q, want the web click's", got.Context.Cookies.Fbc, got.Context.ClickIDs.Gclid)
+			}
+			if got.User.Phone == "" || got.User.ExternalID != "crm-9" || got.User.Email == "" {
+				t.Errorf("user %+v, want the app's phone, the CRM contact id and the email", got.User)
+			}
+			en := got.Enrichment
+			if en == nil || en.LifetimeValue == nil || *en.LifetimeValue != 4900 || en.NewCustomer == nil || *en.NewCustomer {
+				t.Errorf("enrichment %+v, want a returning customer worth 4900", en)
+			}
+			for _, id := range []string{"web-1", "app-1", "crm-1"} {
+				if o, _ := h.outcome(id, ""); o.Status != event.StatusRouted {
+					t.Errorf("%s: outcome %+v, want routed once processed", id, o)
+				}
+			}
+		})
 	}
 }
