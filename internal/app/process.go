@@ -91,5 +91,17 @@ func (a *App) followWithdrawals(ctx context.Context, base []kgo.Opt, wg *sync.Wa
 			a.log.Error("withdrawals table stopped; queued events of people who withdraw consent are no longer purged", "err", err)
 		}
 	}()
+	// Deliver starts once the table holds every earlier withdrawal, so a
+	// replica that just started does not send what a withdrawal purged.
+	select {
+	case <-w.Ready():
+	case <-ctx.Done():
+	case <-time.After(withdrawalsLoadTimeout):
+		a.log.Warn("withdrawals not loaded in time; delivering meanwhile", "timeout", withdrawalsLoadTimeout)
+	}
 	return w.Purged
 }
+
+// withdrawalsLoadTimeout bounds how long deliver waits for the withdrawals
+// table at start.
+const withdrawalsLoadTimeout = 30 * time.Second

@@ -3,10 +3,12 @@ package process
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -52,12 +54,20 @@ func isWithdrawal(ev *event.Event, p *person) bool {
 // from its start. Memory grows with the people who ever withdrew (one small
 // entry each; the topic is compacted to the same).
 type Withdrawals struct {
-	mu sync.RWMutex
-	at map[string]int64 // person key → withdrawal event time, Unix ms
+	mu    sync.RWMutex
+	at    map[string]int64 // person key → withdrawal event time, Unix ms
+	ready chan struct{}
+	once  sync.Once
 }
 
 // NewWithdrawals returns an empty table.
-func NewWithdrawals() *Withdrawals { return &Withdrawals{at: map[string]int64{}} }
+func NewWithdrawals() *Withdrawals {
+	return &Withdrawals{at: map[string]int64{}, ready: make(chan struct{})}
+}
+
+// Ready is closed once Follow has read the topic up to where it ended when
+// Follow started: from then on the table holds every earlier withdrawal.
+func (w *Withdrawals) Ready() <-chan struct{} { return w.ready }
 
 // Purged reports whether an event of the person, of that time, was queued
 // before the person withdrew consent: it must not be sent.
@@ -89,11 +99,28 @@ func (w *Withdrawals) Follow(ctx context.Context, clientOpts []kgo.Opt, topic st
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
 	)...)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
+	// Where the topic ends now (last stable offsets), to know when the
+	// table has caught up; control records are kept so the reader sees it
+	// has passed a trailing transaction marker.
+	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("listing the end of %s: %w", topic, err)
+	}
+	behind := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil && o.Offset > 0 {
+			behind[o.Partition] = o.Offset
+		}
+	})
+	if len(behind) == 0 {
+		w.once.Do(func() { close(w.ready) })
+	}
 	for ctx.Err() == nil {
 		fs := cl.PollFetches(ctx)
 		for _, fe := range fs.Errors() {
@@ -102,7 +129,13 @@ func (w *Withdrawals) Follow(ctx context.Context, clientOpts []kgo.Opt, topic st
 			}
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			if len(r.Value) == 8 {
+			if end, ok := behind[r.Partition]; ok && r.Offset+1 >= end {
+				delete(behind, r.Partition)
+				if len(behind) == 0 {
+					w.once.Do(func() { close(w.ready) })
+				}
+			}
+			if !r.Attrs.IsControl() && len(r.Value) == 8 {
 				w.Add(string(r.Key), time.UnixMilli(int64(binary.BigEndian.Uint64(r.Value))))
 			}
 		})
