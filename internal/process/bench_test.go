@@ -8,23 +8,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/ingest"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
+	"github.com/signalpipe/signalpipe/internal/store"
 )
 
 // benchRecords makes n sp.events records of people identified by user id:
 // a landing page view with click ids and cookies, then purchases with an
 // order id, each person's events together as they would be in a partition.
-func benchRecords(n, people int) []*kgo.Record {
+func benchRecords(n, people int) []*kgo.Record { return benchRecordsOf(n, people, true) }
+
+// benchRecordsOf is benchRecords; withEmail false leaves the email out, so
+// people are known by their user id alone and no identity links are made
+// (the steady state of known customers).
+func benchRecordsOf(n, people int, withEmail bool) []*kgo.Record {
 	recs := make([]*kgo.Record, 0, n)
 	for i := 0; i < n; i++ {
 		p := strconv.Itoa(i % people)
 		ev := event.Event{EventID: "ev-" + strconv.Itoa(i), Source: event.SourceWeb, EventTime: t0.Add(time.Duration(i) * time.Millisecond),
 			User:    event.User{UserID: "user-" + p, Email: "person" + p + "@example.com", Phone: "+1 650 555 " + strconv.Itoa(1000+i%9000)},
 			Context: event.Context{IP: "203.0.113.9", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/124.0", PageURL: "https://shop.example/p/" + p}}
+		if !withEmail {
+			ev.User.Email = ""
+		}
 		if i < people {
 			ev.EventName = event.NamePageView
 			ev.Context.ClickIDs = event.ClickIDs{Fbclid: "IwAR" + p + "-abcdefghijklmnopqrstuvwxyz", Gclid: "Cj0KCQ" + p + "-abcdefghijklmnop"}
@@ -113,4 +123,114 @@ func BenchmarkStoreSize(b *testing.B) {
 		keys := float64(purchases * 2) // event id and order id, one destination
 		b.ReportMetric(float64(afterKeys-afterPeople)/keys*1e6/(1<<20), "MiB/1M-dedupe-keys")
 	}
+}
+
+// BenchmarkProcessStageOnKafka is the whole stage on kfake: a consumer
+// group transaction per poll (2,000 records), the events' outputs,
+// outcomes and state changelog produced in it, state in Pebble on local
+// disk. The broker runs in the same process, so it shares the two cores.
+// People are known by user id (no identity links: a link defers an event
+// to a later batch, which would make "committed" mean "not yet done");
+// events/s counts input events committed, and the run checks each has its
+// routing outcome.
+func BenchmarkProcessStageOnKafka(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(200))
+	const partitions = 6
+	n := max(b.N, 20_000)
+	topics := kafkax.Topics{Prefix: "sp."}
+	br, err := kafkax.StartEmbedded("127.0.0.1:0", "", partitions, topics.Events(), topics.DLQ(), topics.Outcomes(), topics.Out("meta"), topics.Out("tiktok"), topics.State(StoreName), topics.State(WithdrawalsStore))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	base := []kgo.Opt{kgo.SeedBrokers(br.Addr), kgo.MetadataMinAge(100 * time.Millisecond)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	prod, err := kgo.NewClient(append(base, kgo.ProducerLinger(5*time.Millisecond))...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := benchRecordsOf(n, n/10, false)
+	for _, r := range recs {
+		r.Topic = topics.Events()
+		prod.Produce(ctx, r, nil)
+	}
+	if err := prod.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	prod.Close()
+
+	st, err := store.Open(store.Config{Name: StoreName, Topic: topics.State(StoreName), Dir: b.TempDir(), ClientOpts: base})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Release()
+	stage := New(Config{
+		Routes: []Route{
+			{Destination: "meta", Accepts: func(*event.Event) bool { return true }},
+			{Destination: "tiktok", Accepts: func(ev *event.Event) bool { return ev.EventName == event.NamePurchase }},
+		},
+		Topics: topics, Store: st, ClickIDWindows: map[string]time.Duration{"fbclid": 7 * 24 * time.Hour, "gclid": 90 * 24 * time.Hour, "fbp": 90 * 24 * time.Hour},
+		ConsentPolicy: func(string) (string, string) { return PolicyDrop, PolicySend },
+	})
+	revoke := func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { st.Revoke(parts[topics.Events()]...) }
+	sess, err := kgo.NewGroupTransactSession(append(base,
+		kgo.ConsumerGroup("bench-process"), kgo.ConsumeTopics(stage.Topics()...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.TransactionalID("bench-process"),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RecordPartitioner(store.Partitioner("sp.state.", kgo.StickyKeyPartitioner(nil))),
+		kgo.OnPartitionsRevoked(revoke), kgo.OnPartitionsLost(revoke), kgo.MaxBufferedRecords(20_000),
+	)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sess.Close()
+	var inBatch, done int
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	loop := &kafkax.TransactLoop{Name: "process", Session: sess, PollRecords: 2000, EndTimeout: 30 * time.Second, ShutdownTimeout: time.Second,
+		Handle: func(ctx context.Context, recs []*kgo.Record, out *kafkax.Output) error {
+			inBatch = 0
+			for _, r := range recs {
+				if r.Topic == topics.Events() && kafkax.Header(r, HeaderKind) == "" {
+					inBatch++
+				}
+			}
+			return stage.Handle(ctx, recs, out)
+		},
+		AfterBatch: func(committed bool) {
+			stage.AfterBatch(committed)
+			if committed {
+				done += inBatch
+				if done >= n {
+					stop()
+				}
+			}
+		},
+	}
+	b.ResetTimer()
+	start := time.Now()
+	if err := loop.Run(lctx); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	if done < n {
+		b.Fatalf("processed %d of %d events", done, n)
+	}
+	// Every input event has its routing outcome, or the count was wrong.
+	cl, err := kgo.NewClient(base...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topics.Outcomes())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var outcomes int64
+	ends.Each(func(o kadm.ListedOffset) { outcomes += o.Offset })
+	if outcomes < int64(n) { // end offsets count transaction markers too, so ≥
+		b.Fatalf("%d outcome records for %d events", outcomes, n)
+	}
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(0, "ns/op")
 }
