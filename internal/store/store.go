@@ -24,6 +24,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -222,6 +223,11 @@ type Partition struct {
 	// overlay holds the pending writes by key (nil: deleted) for reads:
 	// a map lookup is far cheaper than reading through an indexed batch.
 	overlay map[string][]byte
+	// reader serves Gets for the batch in hand: one iterator, reused (the
+	// database does not change until the batch commits), that also
+	// consults the bottom level's bloom filters, which db.Get skips — and
+	// most lookups are for keys that do not exist.
+	reader *pebble.Iterator
 	// sent are the changelog records of the pending writes; after the
 	// commit their offsets are known, and the last one is the checkpoint.
 	sent []*kgo.Record
@@ -246,16 +252,21 @@ func (p *Partition) Get(key []byte) ([]byte, bool, error) {
 	if v, ok := p.overlay[string(key)]; ok {
 		return v, v != nil, nil
 	}
-	v, closer, err := p.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, false, nil
+	if p.reader == nil {
+		it, err := p.db.NewIter(&pebble.IterOptions{UseL6Filters: true})
+		if err != nil {
+			return nil, false, err
+		}
+		p.reader = it
 	}
+	if !p.reader.SeekPrefixGE(key) || !bytes.Equal(p.reader.Key(), key) {
+		return nil, false, p.reader.Error()
+	}
+	v, err := p.reader.ValueAndErr()
 	if err != nil {
 		return nil, false, err
 	}
-	out := append([]byte(nil), v...)
-	_ = closer.Close()
-	return out, true, nil
+	return append([]byte(nil), v...), true, nil
 }
 
 // Set writes key locally (pending) and to the changelog in the open
@@ -367,13 +378,23 @@ func (p *Partition) discard() {
 	p.reset()
 }
 
+// reset starts a new batch; the reader is made anew on first use, so it
+// sees what the last batch committed.
 func (p *Partition) reset() {
+	if p.reader != nil {
+		_ = p.reader.Close()
+		p.reader = nil
+	}
 	p.pending = p.db.NewBatch()
 	p.sent = p.sent[:0]
 	p.overlay = map[string][]byte{}
 }
 
 func (p *Partition) close() {
+	if p.reader != nil {
+		_ = p.reader.Close()
+		p.reader = nil
+	}
 	_ = p.pending.Close()
 	_ = p.db.Close()
 }
