@@ -67,6 +67,17 @@ type App struct {
 
 	mu       sync.Mutex
 	breakers map[string]*deliver.Breaker
+	// extras are per-stage additions to the session and loop (the process
+	// stage's state store hooks), by stage name.
+	extras map[string]stageExtras
+}
+
+// stageExtras are what a stateful stage adds to its session and loop.
+type stageExtras struct {
+	opts       []kgo.Opt
+	afterBatch func(committed bool)
+	// sessionEnded runs on the stage's goroutine after a session closed.
+	sessionEnded func()
 }
 
 // Breakers returns each running destination's breaker state.
@@ -110,7 +121,7 @@ func New(cfg config.Config, o Options) (*App, error) {
 			return nil, fmt.Errorf("unknown stage %q (stages: ingest, process, deliver)", s)
 		}
 	}
-	a := &App{cfg: cfg, opts: o, log: o.Logger, topics: cfg.Kafka.Topics(), breakers: map[string]*deliver.Breaker{}}
+	a := &App{cfg: cfg, opts: o, log: o.Logger, topics: cfg.Kafka.Topics(), breakers: map[string]*deliver.Breaker{}, extras: map[string]stageExtras{}}
 	for i, dc := range cfg.Destinations {
 		dc := dc
 		a.routes = append(a.routes, process.Route{Destination: dc.Name, Accepts: func(ev *event.Event) bool { return dc.Accepts(ev.EventName) }})
@@ -153,6 +164,12 @@ func (a *App) Topics() []kafkax.TopicSpec {
 			specs = append(specs, kafkax.TopicSpec{Name: t, Partitions: p, Configs: map[string]*string{"retention.ms": &ms}})
 		}
 	}
+	// The process stage's changelog mirrors sp.events partition for
+	// partition, so it has as many.
+	compact := "compact"
+	for _, st := range []string{process.StoreName, process.WithdrawalsStore} {
+		specs = append(specs, kafkax.TopicSpec{Name: a.topics.State(st), Partitions: p, Configs: map[string]*string{kafkax.ConfigCleanupPolicy: &compact}})
+	}
 	return specs
 }
 
@@ -172,6 +189,15 @@ func (a *App) Run(ctx context.Context) error {
 			_ = d.Close()
 		}
 	}()
+	var proc *process.Stage
+	if a.runs(StageProcess) {
+		// Built before any stage starts: it registers its session hooks.
+		var release func()
+		if proc, release, err = a.newProcess(base); err != nil {
+			return err
+		}
+		defer release() // after wg.Wait below: the stage has stopped
+	}
 	var wg sync.WaitGroup
 	run := func(name, group string, topics []string, reset kgo.Offset, poll int, linger time.Duration, h kafkax.Handler, gate func() (bool, time.Duration)) {
 		if a.opts.WrapHandler != nil {
@@ -193,12 +219,13 @@ func (a *App) Run(ctx context.Context) error {
 		run(StageIngest, k.GroupPrefix+"-ingest", a.cfg.InputTopics(), inputReset, a.cfg.Ingest.PollRecords, 0, st.Handle, nil)
 	}
 	if a.runs(StageProcess) {
-		st := process.New(a.routes, a.topics, a.opts.Clock)
-		run(StageProcess, k.GroupPrefix+"-process", []string{a.topics.Events()}, kgo.NewOffset().AtStart(), a.cfg.Ingest.PollRecords, 0, st.Handle, nil)
+		run(StageProcess, k.GroupPrefix+"-process", proc.Topics(), kgo.NewOffset().AtStart(), a.cfg.Ingest.PollRecords, 0, proc.Handle, nil)
 	}
+	withdrawals := a.followWithdrawals(ctx, base, &wg)
 	for i, d := range a.dests {
 		dc := a.destCfg[i]
 		cfg := a.deliverConfig(dc)
+		cfg.Purged = withdrawals
 		st := deliver.New(d, a.topics, cfg, a.opts.Clock, a.log)
 		a.mu.Lock()
 		a.breakers[d.Name()] = st.Breaker
@@ -275,6 +302,8 @@ func (a *App) superviseStage(ctx context.Context, base []kgo.Opt, name, group st
 			kgo.FetchMaxWait(250*time.Millisecond),
 			kgo.MaxBufferedRecords(max(poll*4, 10000)),
 		)
+		ex := a.extras[name]
+		opts = append(opts, ex.opts...)
 		sess, err := kgo.NewGroupTransactSession(opts...)
 		if err == nil {
 			loop := &kafkax.TransactLoop{
@@ -285,8 +314,12 @@ func (a *App) superviseStage(ctx context.Context, base []kgo.Opt, name, group st
 			if a.opts.OnCommit != nil {
 				loop.OnCommit = func(c, p int) { a.opts.OnCommit(name, c, p) }
 			}
+			loop.AfterBatch = ex.afterBatch
 			err = loop.Run(ctx)
 			sess.Close()
+			if ex.sessionEnded != nil {
+				ex.sessionEnded()
+			}
 			if err == nil {
 				return
 			}

@@ -72,10 +72,13 @@ destinations:
       api_version: v22.0
       endpoint: %s
       linger: 50ms
+process:
+  state_dir: %s
+  consent: {unknown: send} # these CRM deals carry no consent signal; the default would strip their identifiers
 server:
   listen: ""
 log: {level: info, format: json}
-`, b.Addr, sbURL)
+`, b.Addr, sbURL, t.TempDir())
 	path := filepath.Join(t.TempDir(), "signalpipe.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

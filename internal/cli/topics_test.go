@@ -144,6 +144,8 @@ server: {listen: ""}
 		recs = append(recs, &kgo.Record{Topic: "events.crm", Value: []byte(v)})
 	}
 	recs = append(recs, &kgo.Record{Topic: "events.web", Value: []byte(`{"event_id": "broken`)})
+	// A withdrawal of consent, so the withdrawals topic is used too.
+	recs = append(recs, &kgo.Record{Topic: "events.crm", Value: []byte(fmt.Sprintf(`{"event_id":"withdrawal","event_name":"lead","event_time":%q,"source":"crm","user":{"email":"c0@example.com"},"consent":{"ad_user_data":"denied"}}`, time.Now().UTC().Format(time.RFC3339)))})
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +200,7 @@ server: {listen: ""}
 		t.Errorf("after the pipeline ran the cluster has topics %v; the plan listed %v", got, names)
 	}
 	want := []string{"events.crm", "events.web", "sp.dlq", "sp.events", "sp.out.meta", "sp.outcomes",
-		"sp.retry.meta.1h", "sp.retry.meta.30s", "sp.retry.meta.5m", "sp.retry.meta.6h"}
+		"sp.retry.meta.1h", "sp.retry.meta.30s", "sp.retry.meta.5m", "sp.retry.meta.6h", "sp.state.process", "sp.state.withdrawals"}
 	if !slices.Equal(names, want) {
 		t.Errorf("plan lists %v, want %v", names, want)
 	}

@@ -33,6 +33,9 @@ type Config struct {
 	// Quality configures the reports' aggregates, the trace index and the
 	// alert rules.
 	Quality quality.Config `yaml:"quality"`
+
+	// Process configures the process stage (state, dedupe, consent, routes).
+	Process Process `yaml:"process"`
 }
 
 // Input is one Kafka topic that producers write events to.
@@ -197,6 +200,7 @@ func (c *Config) ApplyDefaults() {
 		c.Destinations[i].applyDefaults()
 	}
 	c.Quality.ApplyDefaults()
+	c.Process.applyDefaults()
 }
 
 // Load reads, strictly decodes, defaults and validates the file at path.
@@ -326,6 +330,9 @@ func (c Config) Validate() error {
 		if r.Destination != "" && !names[r.Destination] {
 			add(fmt.Sprintf("quality.alerts.rules[%d].destination", i), "%q is not a configured destination", r.Destination)
 		}
+	}
+	if err := c.Process.validate(names); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

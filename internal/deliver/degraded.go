@@ -84,6 +84,11 @@ func (s *Stage) handleDegraded(recs []*kgo.Record, out *kafkax.Output) error {
 		if err := json.Unmarshal(rec.Value, ev); err != nil {
 			return fmt.Errorf("degraded path: %w", ErrBreakerOpen) // the normal path records it
 		}
+		if s.cfg.Purged != nil && ev.Enrichment != nil && s.cfg.Purged(ev.Enrichment.Identity, ev.EventTime) {
+			s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "consent_withdrawn", Detail: "the person withdrew consent after this event was queued"}, event.StatusSuppressed, st.attempts, nil, now)
+			expired++ // a decision made: the batch commits
+			continue
+		}
 		limit := s.limits.MaxEventAge(ev)
 		switch age := now.Sub(ev.EventTime); {
 		case age > limit:

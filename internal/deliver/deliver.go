@@ -45,6 +45,10 @@ type Config struct {
 	Degraded DegradedConfig
 	// RequestsPerMinute caps the requests to the destination (0: no cap).
 	RequestsPerMinute int
+	// Purged, if set, says an event was queued before its person withdrew
+	// consent (identity is the event's enrichment.identity): it is not
+	// sent, and its outcome is suppressed with consent_withdrawn.
+	Purged func(identity string, eventTime time.Time) bool
 }
 
 // ErrBreakerOpen ends a transaction whose destination's breaker opened: its
@@ -138,6 +142,10 @@ func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Outp
 			out.Produce(kafkax.DLQRecord(s.topics.DLQ(), rec.Key, rec.Value, kafkax.DeadLetter{Stage: "deliver", Reason: o.Reason, Detail: o.Detail, Destination: name, Origin: event.Origin{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}}))
 			continue
 		}
+		if s.cfg.Purged != nil && ev.Enrichment != nil && s.cfg.Purged(ev.Enrichment.Identity, ev.EventTime) {
+			s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "consent_withdrawn", Detail: "the person withdrew consent after this event was queued"}, event.StatusSuppressed, 0, nil, now)
+			continue
+		}
 		if limit := s.limits.MaxEventAge(ev); now.Sub(ev.EventTime) > limit {
 			s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "too_old", Detail: fmt.Sprintf("event is %s old; %s accepts at most %s", now.Sub(ev.EventTime).Round(time.Minute), name, limit)}, event.StatusExpired, st.attempts, nil, now)
 			continue
@@ -180,7 +188,9 @@ func (s *Stage) finish(out *kafkax.Output, ev *event.Event, r destination.Result
 		Value: ev.Properties.Value, Currency: ev.Properties.Currency,
 	}
 	out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), o))
-	if status == event.StatusDelivered || status == event.StatusDegradedExported {
+	// Delivered and exported events reached their platform; suppressed ones
+	// (consent withdrawn) must not be sent, so none is kept for a replay.
+	if status == event.StatusDelivered || status == event.StatusDegradedExported || status == event.StatusSuppressed {
 		return
 	}
 	v, _ := json.Marshal(ev)

@@ -142,6 +142,9 @@ func Config(broker, sandboxURL string) config.Config {
 		{Name: "meta errors", Kind: quality.RuleErrorRate, Destination: "meta", Threshold: 0.2, Window: 5 * time.Minute, For: 30 * time.Second, MinVolume: 20},
 		{Name: "dead letters", Kind: quality.RuleDLQGrowth, Threshold: 5000, Window: 10 * time.Minute, For: time.Minute},
 	}
+	// The demo's traffic stands for a site without a consent banner: no
+	// signal means send. Explicit denials are still dropped.
+	c.Process.Consent.Unknown = config.PolicySend
 	c.ApplyDefaults()
 	return c
 }

@@ -114,6 +114,20 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 		s.closers = append(s.closers, func() { _ = os.RemoveAll(exports) })
 	}
 	s.Config.Deliver.Degraded.Dir = filepath.Join(exports, "exports")
+	// The process stage's local state belongs with the broker's data: kept
+	// beside a persistent broker, else a fresh directory per stack (stacks
+	// may run side by side in one process, and a local copy from another
+	// broker's run would only be thrown away).
+	if o.DataDir != "" {
+		s.Config.Process.StateDir = filepath.Join(o.DataDir, "state")
+	} else {
+		dir, derr := os.MkdirTemp("", "signalpipe-state-")
+		if derr != nil {
+			return nil, derr
+		}
+		s.closers = append(s.closers, func() { _ = os.RemoveAll(dir) })
+		s.Config.Process.StateDir = dir
+	}
 	if o.Tune != nil {
 		o.Tune(&s.Config)
 		s.Config.ApplyDefaults() // for anything Tune added

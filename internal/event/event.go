@@ -56,6 +56,59 @@ type Event struct {
 	// Origin is the input record this event was decoded from; outcomes name
 	// it so the ledger can account for every input record.
 	Origin Origin `json:"origin"`
+	// ConsentCategories is the consent platform's category map (category →
+	// allowed) when one was sent (our consent.cmp, Segment's
+	// categoryPreferences). It is kept beside Consent, not mapped onto its
+	// signals: categories are per workspace.
+	ConsentCategories map[string]bool `json:"consent_categories,omitempty"`
+	// Profile is what a CRM record says of the person beyond identifiers.
+	Profile *Profile `json:"profile,omitempty"`
+	// Enrichment is what the process stage added from the person's state;
+	// nil on sp.events.
+	Enrichment *Enrichment `json:"enrichment,omitempty"`
+}
+
+// Profile is a CRM record's facts about the person.
+type Profile struct {
+	LifecycleStage string   `json:"lifecycle_stage,omitempty"`
+	CustomerValue  *float64 `json:"customer_value,omitempty"`
+	// Exclusions are the person's standing objections (ExclusionUnsubscribed,
+	// …); a CRM record that carries a profile replaces the list.
+	Exclusions []string `json:"exclusions,omitempty"`
+}
+
+// Per-person exclusions a CRM may record.
+const (
+	ExclusionUnsubscribed = "unsubscribed"
+	ExclusionComplaint    = "complaint"
+	ExclusionLegalHold    = "legal_hold"
+	ExclusionDoNotSell    = "do_not_sell"
+)
+
+// Enrichment carries the process stage's additions that have no place in
+// the event's own fields.
+type Enrichment struct {
+	// Identity is the person's key (a hash, never an identifier in clear);
+	// deliver's dead letters carry it back so the process stage can release
+	// the event's dedupe keys.
+	Identity string `json:"identity,omitempty"`
+	// PlatformEventName, when set, is the name the routing rule chose for
+	// this destination; destinations send it instead of their own mapping.
+	PlatformEventName string `json:"platform_event_name,omitempty"`
+	// NewCustomer is true on the person's first purchase, false on later
+	// ones; nil when not a purchase.
+	NewCustomer *bool `json:"new_customer,omitempty"`
+	// LifetimeValue is the person's known value: the CRM's customer value
+	// when given, else the sum of purchases seen.
+	LifetimeValue *float64 `json:"lifetime_value,omitempty"`
+	// RFM is the recency/frequency/monetary segment, "R3F2M5" (1 low … 5 high).
+	RFM string `json:"rfm,omitempty"`
+	// LimitedDataUse asks the destination to send its restricted-processing
+	// flag (Meta data_processing_options LDU).
+	LimitedDataUse bool `json:"limited_data_use,omitempty"`
+	// IdentifiersStripped says the consent policy removed personal
+	// identifiers before the event was handed to the destination.
+	IdentifiersStripped bool `json:"identifiers_stripped,omitempty"`
 }
 
 // User holds the person's identifiers as received.

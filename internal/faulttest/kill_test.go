@@ -79,9 +79,12 @@ ingest: {max_record_bytes: 262144}
 deliver: {max_retry_elapsed: 5s, shutdown_timeout: 2s}
 destinations:
   - {type: meta, meta: {pixel_id: "4242", access_token_env: KILL_TEST_TOKEN, endpoint: %q, default_phone_region: US, linger: 100ms}}
+# This test is about crashes, not consent: every event is meant for Meta. The
+# state directory survives the kills, so restarts catch up from its checkpoint.
+process: {state_dir: %q, consent: {denied: send, unknown: send}}
 server: {listen: ""}
 log: {level: %s}
-`, broker.Addr, demo.TopicWeb, demo.TopicApp, demo.TopicCRM, sbURL, envStr("KILL_LOG", "warn"))
+`, broker.Addr, demo.TopicWeb, demo.TopicApp, demo.TopicCRM, sbURL, filepath.Join(t.TempDir(), "state"), envStr("KILL_LOG", "warn"))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,7 @@ func mapEnvelope(ev *event.Event, o map[string]any) (string, error) {
 			Analytics:         str(c, "analytics"),
 			TCFString:         str(c, "tcf_string"),
 		}
+		ev.ConsentCategories = boolMap(obj(c, "cmp"))
 		// An empty consent object says nothing: keep "unknown" as nil.
 		if consent != (event.Consent{}) {
 			ev.Consent = &consent
@@ -94,6 +95,24 @@ func mapEnvelope(ev *event.Event, o map[string]any) (string, error) {
 		}
 		if a := obj(c, "app"); a != nil {
 			ctx.App = &event.App{Name: str(a, "name"), Version: str(a, "version"), Namespace: str(a, "namespace")}
+		}
+	}
+
+	if p := obj(o, "profile"); p != nil {
+		ev.Profile = &event.Profile{LifecycleStage: str(p, "lifecycle_stage")}
+		if v, present := p["customer_value"]; present {
+			f, ok := number(v)
+			if !ok {
+				return timePath, badNumber("/profile/customer_value")
+			}
+			ev.Profile.CustomerValue = &f
+		}
+		if xs, ok := p["exclusions"].([]any); ok {
+			for _, x := range xs {
+				if s, ok := x.(string); ok {
+					ev.Profile.Exclusions = append(ev.Profile.Exclusions, s)
+				}
+			}
 		}
 	}
 
@@ -211,4 +230,18 @@ func badTime(path string) *DecodeError {
 // badNumber reports a number out of float64 or int range.
 func badNumber(path string) *DecodeError {
 	return &DecodeError{Reason: ReasonInvalidValue, Path: path, Detail: "number out of range"}
+}
+
+// boolMap returns the boolean members of m, nil when there are none.
+func boolMap(m map[string]any) map[string]bool {
+	var out map[string]bool
+	for k, v := range m {
+		if b, ok := v.(bool); ok {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[k] = b
+		}
+	}
+	return out
 }

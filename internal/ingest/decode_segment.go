@@ -10,9 +10,10 @@ import (
 
 // mapSegment fills ev from a Segment-spec call (https://segment.com/docs/connections/spec/)
 // that passed the named schema. It returns the JSON pointer of the time it
-// used. Segment's consent (context.consent) is not read: its category
-// preferences are workspace-specific and do not map onto ad_user_data /
-// ad_personalization without per-customer configuration.
+// used. Segment's consent (context.consent.categoryPreferences) is kept as
+// the event's ConsentCategories only: its categories are workspace-specific
+// and do not map onto ad_user_data / ad_personalization without
+// per-customer configuration.
 func mapSegment(ev *event.Event, o map[string]any, schemaName string) (string, error) {
 	ev.EventID = str(o, "messageId")
 
@@ -68,6 +69,7 @@ func mapSegment(ev *event.Event, o map[string]any, schemaName string) (string, e
 		}
 	}
 	ev.Source = event.SourceWeb
+	ev.ConsentCategories = boolMap(obj(obj(ctx, "consent"), "categoryPreferences"))
 	if app := obj(ctx, "app"); app != nil {
 		ev.Source = event.SourceApp
 		ev.Context.App = &event.App{Name: str(app, "name"), Version: str(app, "version"), Namespace: str(app, "namespace")}

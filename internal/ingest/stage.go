@@ -12,8 +12,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -73,25 +71,4 @@ func (s *Stage) reject(out *kafkax.Output, rec *kgo.Record, origin event.Origin,
 	}
 	out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), o))
 	out.Produce(kafkax.DLQRecord(s.topics.DLQ(), rec.Key, rec.Value, kafkax.DeadLetter{Stage: "ingest", Reason: reason, Detail: detail, Path: path, Origin: origin}))
-}
-
-// IdentityKey is the sp.events key: the same person's events share it, so
-// they meet in one partition. It is a hash, so no identifier appears in
-// the key in clear.
-func IdentityKey(ev *event.Event) []byte {
-	var id string
-	switch {
-	case ev.User.UserID != "":
-		id = "u:" + ev.User.UserID
-	case ev.User.AnonymousID != "":
-		id = "a:" + ev.User.AnonymousID
-	case ev.User.ExternalID != "":
-		id = "x:" + ev.User.ExternalID
-	case ev.User.Email != "":
-		id = "e:" + ev.User.Email
-	default:
-		id = "ev:" + ev.EventID
-	}
-	sum := sha256.Sum256([]byte(id))
-	return []byte(hex.EncodeToString(sum[:16]))
 }

@@ -234,6 +234,8 @@ func (t Topics) Out(dest string) string { return t.Prefix + "out." + dest }
 
 // Retry is a destination's retry topic for one tier, e.g. sp.retry.meta.5m.
 func (t Topics) Retry(dest, tier string) string { return t.Prefix + "retry." + dest + "." + tier }
+// State is the compacted changelog topic of the named state store.
+func (t Topics) State(store string) string { return t.Prefix + "state." + store }
 
 // Topics returns the topic names for this config.
 func (c Config) Topics() Topics { return Topics{Prefix: c.TopicPrefix} }

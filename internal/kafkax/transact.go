@@ -108,6 +108,11 @@ type TransactLoop struct {
 	Gate func() (ready bool, wait time.Duration)
 	// Topics are the consumed topics, paused while the gate is closed.
 	Topics []string
+	// AfterBatch, if set, is told whether each batch's transaction
+	// committed, so a stage with local state applies or drops the batch's
+	// writes. It is not told when ending the transaction failed (the loop
+	// returns then): such a stage must treat its state as unknown.
+	AfterBatch func(committed bool)
 
 	// held are partitions paused by Output.Hold, until when.
 	held map[TopicPartition]time.Time
@@ -135,6 +140,9 @@ func (l *TransactLoop) Run(ctx context.Context) error {
 		committed, out, err := l.batch(ctx, recs)
 		if err != nil {
 			return fmt.Errorf("%s: ending transaction: %w", l.Name, err)
+		}
+		if l.AfterBatch != nil {
+			l.AfterBatch(committed)
 		}
 		if committed {
 			l.hold(out.holds)

@@ -21,6 +21,11 @@ type ServerEvent struct {
 	UserData       UserData    `json:"user_data"`
 	CustomData     *CustomData `json:"custom_data,omitempty"`
 	AppData        *AppData    `json:"app_data,omitempty"`
+	// DataProcessingOptions is ["LDU"] when consent asks for Limited Data
+	// Use; its country and state are then 0, so Meta geolocates the event.
+	DataProcessingOptions        []string `json:"data_processing_options,omitempty"`
+	DataProcessingOptionsCountry *int     `json:"data_processing_options_country,omitempty"`
+	DataProcessingOptionsState   *int     `json:"data_processing_options_state,omitempty"`
 }
 
 // UserData holds the customer information parameters. Hashed keys are lists
@@ -83,11 +88,16 @@ func actionSource(s event.Source) string {
 // The returned warnings name identifiers that were dropped because they
 // could not be normalized (never their values).
 func (c Config) Map(ev *event.Event) (ServerEvent, []string, error) {
-	if !c.Accepts(ev.EventName) {
+	name := ""
+	if en := ev.Enrichment; en != nil && en.PlatformEventName != "" {
+		name = en.PlatformEventName // a routing rule chose it
+	} else if c.Accepts(ev.EventName) {
+		name = c.MetaEventName(ev.EventName)
+	} else {
 		return ServerEvent{}, nil, &destination.PermanentError{Reason: "event_not_mapped", Detail: "event name " + ev.EventName + " is not configured for meta"}
 	}
 	se := ServerEvent{
-		EventName:    c.MetaEventName(ev.EventName),
+		EventName:    name,
 		EventTime:    ev.EventTime.Unix(),
 		EventID:      ev.EventID,
 		ActionSource: actionSource(ev.Source),
@@ -157,6 +167,11 @@ func (c Config) Map(ev *event.Event) (ServerEvent, []string, error) {
 		se.AppData = &AppData{AdvertiserTrackingEnabled: 0, ApplicationTrackingEnabled: 1, Extinfo: appExtinfo(ev)}
 	}
 	se.CustomData = customData(ev.Properties)
+	if en := ev.Enrichment; en != nil && en.LimitedDataUse {
+		zero := 0
+		se.DataProcessingOptions = []string{"LDU"}
+		se.DataProcessingOptionsCountry, se.DataProcessingOptionsState = &zero, &zero
+	}
 	return se, warnings, nil
 }
 
