@@ -234,6 +234,7 @@ func (t Topics) Out(dest string) string { return t.Prefix + "out." + dest }
 
 // Retry is a destination's retry topic for one tier, e.g. sp.retry.meta.5m.
 func (t Topics) Retry(dest, tier string) string { return t.Prefix + "retry." + dest + "." + tier }
+
 // State is the compacted changelog topic of the named state store.
 func (t Topics) State(store string) string { return t.Prefix + "state." + store }
 
