@@ -19,7 +19,7 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./internal/bench/ ./internal/pii/ ./internal/ingest/ ./internal/sandbox/ ./internal/quality/
 	$(GO) test -run '^$$' -bench 'BenchmarkProcessStage$$' -benchtime 300x -count=1 -timeout 30m ./internal/process/
-	$(GO) test -run '^$$' -bench 'BenchmarkProcessStageOnKafka' -benchtime 200000x -count=1 -timeout 30m ./internal/process/
+	$(GO) test -run '^$$' -bench 'BenchmarkProcessStageOnKafka' -benchtime 1000000x -count=1 -timeout 30m ./internal/process/
 	$(GO) test -run '^$$' -bench 'BenchmarkStoreSize' -benchtime 1x -count=1 -timeout 30m ./internal/process/
 	$(GO) test -run '^$$' -bench 'BenchmarkRestore' -benchtime 3x -count=1 -timeout 30m ./internal/store/
 

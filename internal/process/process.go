@@ -121,6 +121,8 @@ type Stage struct {
 	cursor map[int32][]byte
 	// personCursor is the same for the walk over people.
 	personCursor map[int32][]byte
+	// filters know which dedupe keys each open partition may hold.
+	filters map[*store.Partition]*seenFilter
 }
 
 // New returns the stage.
@@ -140,7 +142,7 @@ func New(cfg Config) *Stage {
 	if cfg.ConsentPolicy == nil {
 		cfg.ConsentPolicy = func(string) (string, string) { return PolicyDrop, PolicyStripIdentifiers }
 	}
-	return &Stage{cfg: cfg, cursor: map[int32][]byte{}, personCursor: map[int32][]byte{}}
+	return &Stage{cfg: cfg, cursor: map[int32][]byte{}, personCursor: map[int32][]byte{}, filters: map[*store.Partition]*seenFilter{}}
 }
 
 // Topics are the topics the stage consumes: sp.events, and sp.dlq for the

@@ -188,7 +188,14 @@ func decodeMark(v []byte) (at int64, eventID string, ok bool) {
 // duplicate returns the index of the first key marked inside the window,
 // or -1.
 func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) (int, error) {
+	f, err := s.seen(pt)
+	if err != nil {
+		return -1, err
+	}
 	for i, k := range keys {
+		if !f.mayContain(k.key) {
+			continue // never marked in this partition
+		}
 		v, ok, err := pt.Get(k.key)
 		if err != nil {
 			return -1, err
@@ -206,10 +213,15 @@ func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) 
 // mark sets the keys in the transaction that hands the event to the
 // destination: a key is never marked for an event that could still be lost.
 func (s *Stage) mark(b *batch, pt *store.Partition, keys []dedupeKey, eventID string) error {
+	f, err := s.seen(pt)
+	if err != nil {
+		return err
+	}
 	for _, k := range keys {
 		if err := pt.Set(b.out, k.key, encodeMark(b.now, eventID)); err != nil {
 			return err
 		}
+		f.add(k.key)
 	}
 	return nil
 }
