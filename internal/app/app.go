@@ -225,7 +225,12 @@ func (a *App) Run(ctx context.Context) error {
 	for i, d := range a.dests {
 		dc := a.destCfg[i]
 		cfg := a.deliverConfig(dc)
-		cfg.Purged = withdrawals
+		// A withdrawal purges queued events only where a denial matters:
+		// a destination whose policy sends denied traffic as it is (consent
+		// not required there) keeps them.
+		if denied, _ := a.cfg.Process.Consent.For(dc.Name); denied != config.PolicySend {
+			cfg.Purged = withdrawals
+		}
 		st := deliver.New(d, a.topics, cfg, a.opts.Clock, a.log)
 		a.mu.Lock()
 		a.breakers[d.Name()] = st.Breaker

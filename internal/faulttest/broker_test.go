@@ -33,10 +33,16 @@ func TestFaultBrokerFaults(t *testing.T) {
 	}
 	defer st.Close()
 
+	// Produce faults hit the pipeline's transactional producers, not the
+	// test's own producer of the input.
+	txn := func(r kmsg.Request) bool {
+		p, ok := r.(*kmsg.ProduceRequest)
+		return ok && p.TransactionID != nil
+	}
 	kinds := []kfake.Fault{
-		{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotLeaderForPartition, Count: 3},
-		{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.RequestTimedOut, Count: 2}, // applied, then answered with a timeout
-		{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.UnknownServerError, Count: 1},
+		{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotLeaderForPartition, Count: 3, When: txn},
+		{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.RequestTimedOut, Count: 2, When: txn}, // applied, then answered with a timeout
+		{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.UnknownServerError, Count: 1, When: txn},
 		{Keys: []kmsg.Key{kmsg.Fetch}, Err: kerr.NotLeaderForPartition, Count: 3},
 		{Keys: []kmsg.Key{kmsg.TxnOffsetCommit}, Err: kerr.CoordinatorLoadInProgress, Count: 2},
 		{Keys: []kmsg.Key{kmsg.EndTxn}, Err: kerr.ConcurrentTransactions, Count: 2},

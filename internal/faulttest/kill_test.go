@@ -167,6 +167,7 @@ log: {level: %s}
 
 	// Every delivered event reached the sandbox; repeats share an event id.
 	snap := ledger.Snapshot()
+	t.Logf("outcomes by destination %v; reasons %v", snap.ByDestination, snap.Reasons)
 	got := map[string]int{}
 	for _, e := range sb.Meta().Events() {
 		got[e.EventID]++
