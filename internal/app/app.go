@@ -182,6 +182,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	base = append(base, kgo.WithLogger(kafkax.Logger(a.log)))
 	if err := a.ensureTopics(ctx, base); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: nothing was consumed yet
+		}
 		return err
 	}
 	defer func() {

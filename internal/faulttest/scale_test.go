@@ -50,6 +50,15 @@ func TestFaultThreeInstancesOneLeaves(t *testing.T) {
 			t.Fatal(err)
 		}
 		inputs = append(inputs, in...)
+		if w == 0 {
+			// Let the first wave flow, so b has joined and holds partitions.
+			for st.Ledger.Snapshot().Terminal < int64(n/waves/2) {
+				if ctx.Err() != nil {
+					t.Fatalf("first wave: %d terminal outcomes", st.Ledger.Snapshot().Terminal)
+				}
+				time.Sleep(20 * time.Millisecond) //nolint:forbidigo // polling a counter
+			}
+		}
 		if w == 1 {
 			// Mid-run: instance b leaves while the second wave is in flight.
 			if err := stopB(); err != nil {
