@@ -249,13 +249,24 @@ func (s *Stack) Produce(ctx context.Context, recs []Record) ([]string, error) {
 func (s *Stack) WaitBalanced(ctx context.Context, inputs []string) (quality.Balance, error) {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
+	// Check walks every input record, so it runs only once the outcomes
+	// stop coming for a tick (or once a second): polling it every tick
+	// cost a quarter of the CPU of a 50,000-record benchmark.
+	var b quality.Balance
+	lastTerminal, lastCheck := int64(-1), time.Time{}
 	for {
-		b := s.Ledger.Check(inputs)
-		if b.Balanced {
-			return b, nil
+		snap := s.Ledger.Snapshot()
+		if snap.Terminal == lastTerminal || time.Since(lastCheck) > time.Second {
+			b = s.Ledger.Check(inputs)
+			lastCheck = time.Now()
+			if b.Balanced {
+				return b, nil
+			}
 		}
+		lastTerminal = snap.Terminal
 		select {
 		case <-ctx.Done():
+			b = s.Ledger.Check(inputs)
 			return b, fmt.Errorf("waiting for outcomes: %w (%d of %d records incomplete, %d duplicate outcomes)", ctx.Err(), len(b.Incomplete), b.Inputs, b.Duplicates)
 		case err := <-s.pipeErr:
 			return b, fmt.Errorf("pipeline stopped: %v", err)
