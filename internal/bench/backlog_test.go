@@ -89,9 +89,9 @@ func BenchmarkOutageBacklog(b *testing.B) {
 		if ctx.Err() != nil {
 			b.Fatalf("routed %d of %d", st.Ledger.Snapshot().Routed, n)
 		}
-		time.Sleep(200 * time.Millisecond) //nolint:forbidigo // polling a counter
+		pause(ctx, 200*time.Millisecond)
 	}
-	time.Sleep(3 * time.Second) //nolint:forbidigo // the backlog sits; memory must not grow
+	pause(ctx, 3*time.Second) // the backlog sits; memory must not grow
 	backlogPeak := peak.Load()
 	if p := os.Getenv("BACKLOG_HEAP_PROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {
@@ -110,7 +110,7 @@ func BenchmarkOutageBacklog(b *testing.B) {
 		if ctx.Err() != nil {
 			b.Fatalf("drained %d of %d", s.ByDestination["meta"]["delivered"], n)
 		}
-		time.Sleep(100 * time.Millisecond) //nolint:forbidigo // polling a counter
+		pause(ctx, 100*time.Millisecond)
 	}
 	drain := time.Since(drainStart)
 	fmt.Fprintf(os.Stderr, "\r\033[K")
@@ -153,7 +153,7 @@ func startBrokerProcess(b *testing.B, ctx context.Context) string {
 		if time.Now().After(deadline) {
 			b.Fatalf("broker did not listen on %s: %v", addr, err)
 		}
-		time.Sleep(50 * time.Millisecond) //nolint:forbidigo // waiting for a port
+		pause(ctx, 50*time.Millisecond) // waiting for the port
 	}
 }
 

@@ -87,7 +87,7 @@ func TestFaultBrokerFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Keep failing for a while after the last input, then let it settle.
-	time.Sleep(3 * time.Second) //nolint:forbidigo // the fault window
+	pause(ctx, 3*time.Second) // the fault window
 	close(stopFaults)
 	hits := <-faultsDone
 	for _, k := range []kmsg.Key{kmsg.Produce, kmsg.Fetch} {

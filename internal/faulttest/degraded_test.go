@@ -75,7 +75,7 @@ func TestFaultLongOutageExportsNearExpiry(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatalf("%d of %d rows exported; breaker %s", len(rows), len(oldIDs), st.App.Breakers()["meta"])
 		}
-		time.Sleep(50 * time.Millisecond) //nolint:forbidigo // polling a directory
+		pause(ctx, 50*time.Millisecond)
 	}
 	if s := st.App.Breakers()["meta"]; s == deliver.BreakerClosed {
 		t.Errorf("breaker %s while Meta is down", s)
@@ -84,7 +84,7 @@ func TestFaultLongOutageExportsNearExpiry(t *testing.T) {
 	// A day passes on the pipeline's clock: the fresh ones are 25 h old,
 	// still far from the limit, and must keep waiting.
 	skew.Store(int64(24 * time.Hour))
-	time.Sleep(time.Second) //nolint:forbidigo // give sweeps a chance to do the wrong thing
+	pause(ctx, time.Second) // give sweeps a chance to do the wrong thing
 	if got := readExports(t, filepath.Join(dir, "meta")); len(got) != len(oldIDs) {
 		t.Errorf("%d rows exported after a day, want still %d", len(got), len(oldIDs))
 	}

@@ -136,7 +136,7 @@ log: {level: %s}
 	for kills < envInt("KILL_TIMES", 4) {
 		cmd := start()
 		// Let it work for a random while, then kill it without warning.
-		time.Sleep(time.Duration(150+rng.IntN(550)) * time.Millisecond)
+		pause(ctx, time.Duration(150+rng.IntN(550))*time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 		kills++

@@ -69,7 +69,7 @@ func TestFaultPlatformOutage(t *testing.T) {
 			if st.App.Breakers()["meta"] == deliver.BreakerOpen {
 				sawOpen = true
 			}
-			time.Sleep(20 * time.Millisecond) //nolint:forbidigo // sampling the breaker, not waiting for a result
+			pause(ctx, 20*time.Millisecond) // sampling the breaker
 		}
 	}
 	for _, f := range phases {

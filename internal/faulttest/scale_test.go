@@ -56,7 +56,7 @@ func TestFaultThreeInstancesOneLeaves(t *testing.T) {
 				if ctx.Err() != nil {
 					t.Fatalf("first wave: %d terminal outcomes", st.Ledger.Snapshot().Terminal)
 				}
-				time.Sleep(20 * time.Millisecond) //nolint:forbidigo // polling a counter
+				pause(ctx, 20*time.Millisecond)
 			}
 		}
 		if w == 1 {
