@@ -21,11 +21,13 @@ import (
 )
 
 // BenchmarkOutageBacklog: Meta is down while BACKLOG_EVENTS events (default
-// 1,000,000) arrive. The backlog must wait in Kafka, so the pipeline's
-// memory stays flat: the broker runs as a separate process (`signalpipe
-// broker`) and the RSS reported is the pipeline's own (with the sandbox and
-// the producer). Then Meta recovers and the backlog drains: the drain rate
-// is the deliver stage's throughput with the sandbox healthy.
+// 1,000,000) arrive. The backlog must wait in Kafka, so the deliver stage's
+// memory stays flat. The broker (`signalpipe broker`) and the ingest and
+// process stages (`signalpipe run --stages ingest,process`) run as separate
+// processes, as on Kubernetes; the RSS reported is this process's: the
+// deliver stage with the sandbox, the producer and the ledger. Then Meta
+// recovers and the backlog drains: the drain rate is the deliver stage's
+// throughput with the sandbox healthy.
 func BenchmarkOutageBacklog(b *testing.B) {
 	n := 1_000_000
 	if v, err := strconv.Atoi(os.Getenv("BACKLOG_EVENTS")); err == nil && v > 0 {
@@ -33,20 +35,20 @@ func BenchmarkOutageBacklog(b *testing.B) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	addr := startBrokerProcess(b, ctx)
-	st, err := demo.Start(ctx, demo.StackOptions{ExternalBroker: addr, SandboxMaxRecorded: -1, Tune: func(c *config.Config) {
+	bin := buildBinary(b, ctx)
+	addr := startBrokerProcess(b, ctx, bin)
+	// As on Kubernetes, the deliver stage runs apart from ingest and
+	// process (a second process below), so the RSS measured here is the
+	// deliver stage's, with the sandbox, the producer and the ledger.
+	st, err := demo.Start(ctx, demo.StackOptions{ExternalBroker: addr, SandboxMaxRecorded: -1, Stages: []string{"deliver"}, Tune: func(c *config.Config) {
 		c.Deliver.Breaker = config.Breaker{Failures: 3, OpenFor: time.Second, MaxOpenFor: 2 * time.Second}
-		// All four stages share this process; in production the deliver
-		// pods hold no state. The process stage gets a small footprint so
-		// the figure is about the backlog, not the state store's caches.
-		c.Process.StateCacheBytes = 16 << 20
-		c.Process.StateMemTableBytes = 4 << 20
 	}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
 	st.Sandbox.SetFault("meta", sandbox.Fault{Status: 503})
+	startUpstream(b, ctx, bin, addr, st.Config.Destinations[0].Meta.Endpoint)
 
 	var peak atomic.Int64
 	sample := func() {
@@ -122,15 +124,47 @@ func BenchmarkOutageBacklog(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// startBrokerProcess builds the binary and runs `signalpipe broker` on a
-// free loopback port until ctx ends.
-func startBrokerProcess(b *testing.B, ctx context.Context) string {
+// buildBinary builds signalpipe for the benchmark's other processes.
+func buildBinary(b *testing.B, ctx context.Context) string {
 	b.Helper()
-	dir := b.TempDir()
-	bin := filepath.Join(dir, "signalpipe")
+	bin := filepath.Join(b.TempDir(), "signalpipe")
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/signalpipe/signalpipe/cmd/signalpipe").CombinedOutput(); err != nil {
 		b.Fatalf("building: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// startUpstream runs ingest and process in their own process, as their
+// own Deployment would, feeding sp.out.meta for the in-process deliver stage.
+func startUpstream(b *testing.B, ctx context.Context, bin, broker, sandboxURL string) {
+	b.Helper()
+	dir := b.TempDir()
+	cfg := filepath.Join(dir, "upstream.yaml")
+	text := fmt.Sprintf(`
+kafka: {brokers: [%q], create_topics: true, partitions: 6, instance_id: upstream}
+inputs: [{topic: %s, source: web}, {topic: %s, source: app}, {topic: %s, source: crm}]
+ingest: {max_record_bytes: 262144}
+destinations:
+  - {type: meta, meta: {pixel_id: "1", access_token_env: UPSTREAM_UNUSED, endpoint: %q}}
+process: {state_dir: %q, consent: {unknown: send}}
+server: {listen: ""}
+log: {level: warn}
+`, broker, demo.TopicWeb, demo.TopicApp, demo.TopicCRM, sandboxURL, filepath.Join(dir, "state"))
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, bin, "run", "--config", cfg, "--stages", "ingest,process")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+}
+
+// startBrokerProcess runs `signalpipe broker` on a free loopback port until
+// ctx ends.
+func startBrokerProcess(b *testing.B, ctx context.Context, bin string) string {
+	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

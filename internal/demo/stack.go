@@ -46,6 +46,9 @@ type StackOptions struct {
 	OnOutcome func(event.Outcome)
 	// WrapHandler wraps each stage's handler (the demo's batch timings).
 	WrapHandler func(stage string, h kafkax.Handler) kafkax.Handler
+	// Stages the in-process pipeline runs; empty runs all. A benchmark
+	// runs the others in another process to measure one stage's memory.
+	Stages []string
 }
 
 // Stack is the embedded default running in-process: a Kafka-compatible
@@ -135,7 +138,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	s.appOpts = app.Options{Logger: o.Logger, Clock: o.Clock, OnCommit: o.OnCommit, WrapHandler: o.WrapHandler, Getenv: func(k string) string {
+	s.appOpts = app.Options{Logger: o.Logger, Clock: o.Clock, OnCommit: o.OnCommit, WrapHandler: o.WrapHandler, Stages: o.Stages, Getenv: func(k string) string {
 		switch k {
 		case tokenEnv:
 			return demoToken
