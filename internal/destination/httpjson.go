@@ -8,11 +8,13 @@ import (
 	"time"
 )
 
-// maxAnswerBytes bounds what PostJSON reads of an answer; platform answers
-// are small, and a huge error page must not cost memory.
-const maxAnswerBytes = 1 << 20
+// maxAnswerBytes bounds what PostJSON reads of an answer, so a huge error
+// page cannot cost memory. Per-row answers are the largest legitimate ones:
+// Google Ads' results for 2,000 rows with partial-failure details, and
+// LinkedIn's for 5,000 elements, run to a few MiB.
+const maxAnswerBytes = 8 << 20
 
-// Answer is a platform's HTTP answer, read in full (up to 1 MiB).
+// Answer is a platform's HTTP answer, read in full (up to 8 MiB).
 type Answer struct {
 	Status int
 	Header http.Header

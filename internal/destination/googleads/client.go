@@ -1,10 +1,8 @@
 package googleads
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"sync"
 
@@ -14,11 +12,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination/googleapi"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
-
-// maxResponseBytes bounds what we read of an answer. 2,000 rows of results
-// and row errors can pass destination.PostJSON's 1 MiB, so this client
-// reads its answers itself.
-const maxResponseBytes = 8 << 20
 
 // Client uploads to one Google Ads customer.
 type Client struct {
@@ -68,37 +61,25 @@ func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]dest
 	if err != nil {
 		return nil, err
 	}
-	secrets := []string{tok.AccessToken, c.devToken}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))
-	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: destination.RedactError(err, secrets...)}
-	}
-	h := req.Header
-	h.Set("Content-Type", "application/json")
-	h.Set("Authorization", "Bearer "+tok.AccessToken)
+	h := http.Header{"Authorization": {"Bearer " + tok.AccessToken}}
 	if c.devToken != "" {
 		h.Set("developer-token", c.devToken)
 	}
 	if c.cfg.LoginCustomerID != "" {
 		h.Set("login-customer-id", c.cfg.LoginCustomerID)
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, destination.TransportFailure(err, secrets...)
-	}
-	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + destination.RedactError(err, secrets...)}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return nil, classify(resp.StatusCode, resp.Header, rb)
-	}
-	res, err := results(c.cfg.version(), len(batch), rb)
+	a, err := destination.PostJSON(ctx, c.http, c.url, h, c.cfg.Body(batch), tok.AccessToken, c.devToken)
 	if err != nil {
 		return nil, err
 	}
-	ref := resp.Header.Get("Request-Id")
+	if a.Status < 200 || a.Status >= 300 {
+		return nil, classify(a.Status, a.Header, a.Body)
+	}
+	res, err := results(c.cfg.version(), len(batch), a.Body)
+	if err != nil {
+		return nil, err
+	}
+	ref := a.Header.Get("Request-Id")
 	for i := range res {
 		res[i].PlatformRef = ref
 	}

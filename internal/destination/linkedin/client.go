@@ -1,10 +1,8 @@
 package linkedin
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,10 +10,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
-
-// maxResponseBytes bounds what we read of an answer (5,000 element
-// statuses fit easily).
-const maxResponseBytes = 4 << 20
 
 // RestliProtocolVersion is the X-Restli-Protocol-Version LinkedIn requires.
 const RestliProtocolVersion = "2.0.0"
@@ -92,24 +86,15 @@ func (c *Client) headers() [][2]string {
 // Send implements destination.Destination: one BATCH_CREATE for the whole
 // batch, one result per event from LinkedIn's per-element statuses.
 func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]destination.Result, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(Body(batch)))
+	h := http.Header{"Authorization": {"Bearer " + c.token}}
+	for _, kv := range c.headers() {
+		h.Set(kv[0], kv[1])
+	}
+	a, err := destination.PostJSON(ctx, c.http, c.url, h, Body(batch), c.token)
 	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: destination.RedactError(err, c.token)}
+		return nil, err
 	}
-	for _, h := range c.headers() {
-		req.Header.Set(h[0], h[1])
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, destination.TransportFailure(err, c.token)
-	}
-	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + destination.RedactError(err, c.token)}
-	}
-	return classify(resp.StatusCode, resp.Header, rb, len(batch))
+	return classify(a.Status, a.Header, a.Body, len(batch))
 }
 
 // Close implements destination.Destination.

@@ -1,10 +1,8 @@
 package microsoft
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,9 +11,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
-
-// maxResponseBytes bounds what we read of an answer.
-const maxResponseBytes = 1 << 20
 
 // Client sends to one UET tag or one ad account's offline goals.
 type Client struct {
@@ -89,27 +84,18 @@ func (c *Client) headers() [][2]string {
 // Send implements destination.Destination: one POST for the whole batch,
 // one result per event.
 func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]destination.Result, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))
-	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: destination.RedactError(err, c.token, c.devToken)}
+	h := http.Header{"Authorization": {"Bearer " + c.token}}
+	for _, kv := range c.headers() {
+		h.Set(kv[0], kv[1])
 	}
-	for _, h := range c.headers() {
-		req.Header.Set(h[0], h[1])
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
 	if c.cfg.API == APIOffline {
-		req.Header.Set("DeveloperToken", c.devToken)
+		h.Set("DeveloperToken", c.devToken)
 	}
-	resp, err := c.http.Do(req)
+	a, err := destination.PostJSON(ctx, c.http, c.url, h, c.cfg.Body(batch), c.token, c.devToken)
 	if err != nil {
-		return nil, destination.TransportFailure(err, c.token, c.devToken)
+		return nil, err
 	}
-	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + destination.RedactError(err, c.token, c.devToken)}
-	}
-	return classify(c.cfg.API, resp.StatusCode, resp.Header, rb, len(batch))
+	return classify(c.cfg.API, a.Status, a.Header, a.Body, len(batch))
 }
 
 // Close implements destination.Destination.

@@ -1,11 +1,9 @@
 package reddit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,9 +12,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
-
-// maxResponseBytes bounds what we read of an answer.
-const maxResponseBytes = 1 << 20
 
 // Client sends to one Reddit pixel.
 type Client struct {
@@ -87,22 +82,11 @@ func (c Config) Body(batch []destination.Prepared) []byte {
 
 // Send implements destination.Destination: one POST for the whole batch.
 func (c *Client) Send(ctx context.Context, batch []destination.Prepared) ([]destination.Result, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.cfg.Body(batch)))
+	a, err := destination.PostJSON(ctx, c.http, c.url, http.Header{"Authorization": {"Bearer " + c.token}}, c.cfg.Body(batch), c.token)
 	if err != nil {
-		return nil, &destination.PermanentError{Reason: "bad_request", Detail: destination.RedactError(err, c.token)}
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, destination.TransportFailure(err, c.token)
-	}
-	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, &destination.RetryableError{Reason: "network_error", Detail: "reading response: " + destination.RedactError(err, c.token)}
-	}
-	return classify(resp.StatusCode, resp.Header, rb, len(batch))
+	return classify(a.Status, a.Header, a.Body, len(batch))
 }
 
 // Close implements destination.Destination.
