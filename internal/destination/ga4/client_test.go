@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/desttest"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
@@ -17,7 +19,7 @@ import (
 
 func purchase(t *testing.T, c Config, anon, order string) destination.Prepared {
 	t.Helper()
-	ev := loadEvent(t, "testdata/web_purchase.event.json")
+	ev := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 	ev.EventTime = time.Now().Add(-time.Hour)
 	ev.User.AnonymousID = anon
 	ev.Properties.OrderID = order
@@ -61,7 +63,7 @@ func TestValidateMode(t *testing.T) {
 	c.EventNames = map[string]string{"lead": "session_start"} // reserved by GA4
 	cl := openAt(t, c, url, "any-secret")
 	good := purchase(t, cl.cfg, "c.1", "o-1")
-	lead := loadEvent(t, "testdata/web_purchase.event.json")
+	lead := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 	lead.EventName, lead.EventTime, lead.User.AnonymousID = "lead", time.Now().Add(-time.Hour), "c.1"
 	bad, err := cl.Prepare(lead)
 	if err != nil {
@@ -87,7 +89,7 @@ func TestProductionDropsSilently(t *testing.T) {
 	c := testConfig()
 	c.EventNames = map[string]string{"lead": "first_visit"}
 	cl := openAt(t, c, url, testSecret)
-	ev := loadEvent(t, "testdata/web_purchase.event.json")
+	ev := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 	ev.EventName, ev.EventTime = "lead", time.Now().Add(-time.Hour)
 	p, _ := cl.Prepare(ev)
 	res, err := cl.Send(context.Background(), []destination.Prepared{p})

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
@@ -26,7 +28,7 @@ func TestGoldenPayload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := testConfig().Prepare(loadEvent(t, "testdata/"+tt.name+".event.json"))
+			p, err := testConfig().Prepare(platformtest.LoadEvent(t, "testdata/"+tt.name+".event.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +89,7 @@ func TestGroups(t *testing.T) {
 	t.Parallel()
 	c := testConfig()
 	prep := func(anon string, i int) destination.Prepared {
-		e := loadEvent(t, "testdata/crm_lead.event.json")
+		e := platformtest.LoadEvent(t, "testdata/crm_lead.event.json")
 		e.User.AnonymousID = anon
 		e.EventID = "e" + string(rune('a'+i%26))
 		p, err := c.Prepare(e)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"golang.org/x/oauth2"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
@@ -16,7 +18,7 @@ import (
 
 func prepared(t *testing.T, c Config, id string) destination.Prepared {
 	t.Helper()
-	ev := loadEvent(t, "testdata/web_purchase.event.json")
+	ev := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 	ev.EventTime = time.Now().Add(-time.Hour)
 	ev.Properties.OrderID = id
 	p, err := c.Prepare(ev)
@@ -165,7 +167,7 @@ func TestExporter(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ex destination.Exporter = cl
-	row, err := ex.ExportRow(loadEvent(t, "testdata/web_purchase.event.json"))
+	row, err := ex.ExportRow(platformtest.LoadEvent(t, "testdata/web_purchase.event.json"))
 	if err != nil || ex.ExportFormat() != "google-ads-click-conversions" || len(row) != len(ex.ExportHeader()) ||
 		row[0] != "Cj0KCQiA-abc_DEF" || row[3] != "Offline purchase" || row[4] != "2026-11-20 10:00:00+00:00" {
 		t.Errorf("export %s row %q, %v", ex.ExportFormat(), row, err)

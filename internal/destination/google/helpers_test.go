@@ -1,12 +1,9 @@
 package google
 
 import (
-	"encoding/json"
 	"net/http/httptest"
-	"os"
 	"testing"
 
-	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
 )
 
@@ -15,19 +12,6 @@ func testConfig() Config {
 	c.DefaultPhoneRegion = "US"
 	c.ApplyDefaults()
 	return c
-}
-
-func loadEvent(t *testing.T, path string) *event.Event {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return &ev
 }
 
 // env is a getenv with the refresh-token variables of Example set.

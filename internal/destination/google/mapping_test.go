@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
@@ -26,7 +28,7 @@ func TestGoldenPayload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := testConfig().Prepare(loadEvent(t, "testdata/"+tt.name+".event.json"))
+			p, err := testConfig().Prepare(platformtest.LoadEvent(t, "testdata/"+tt.name+".event.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +138,7 @@ func TestBody(t *testing.T) {
 	c.LoginCustomerID = "5555555555"
 	c.ValidateOnly = true
 	c.ConversionActions.ConversionActions = map[string]string{event.NameLead: "111"}
-	p, err := c.Prepare(loadEvent(t, "testdata/web_purchase.event.json"))
+	p, err := c.Prepare(platformtest.LoadEvent(t, "testdata/web_purchase.event.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/destination/desttest"
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -19,7 +21,7 @@ import (
 // click prepares the web purchase with order id and gclid replaced.
 func click(t *testing.T, c Config, order, gclid string) destination.Prepared {
 	t.Helper()
-	ev := loadEvent(t, "testdata/web_purchase.event.json")
+	ev := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 	ev.EventTime = time.Now().Add(-time.Hour)
 	ev.Properties.OrderID = order
 	ev.Context.ClickIDs.Gclid = gclid
@@ -151,7 +153,7 @@ func TestAdjustments(t *testing.T) {
 	}
 	adj := openAt(t, adjustConfig(), url+"/google_ads", url)
 	restate := func(order string) destination.Prepared {
-		ev := loadEvent(t, "testdata/adjustments/deal_restated.event.json")
+		ev := platformtest.LoadEvent(t, "testdata/adjustments/deal_restated.event.json")
 		ev.EventTime = time.Now().Add(-time.Minute).Truncate(time.Second)
 		ev.Properties.OrderID = order
 		p, err := adj.Prepare(ev)
@@ -277,7 +279,7 @@ func TestExporter(t *testing.T) {
 	if ex.ExportFormat() != "google-ads-conversion-adjustments" || ex.ExportHeader()[3] != "Adjustment Type" {
 		t.Errorf("adjustments export %s %v", ex.ExportFormat(), ex.ExportHeader())
 	}
-	row, err := adj.ExportRow(loadEvent(t, "testdata/adjustments/deal_restated.event.json"))
+	row, err := adj.ExportRow(platformtest.LoadEvent(t, "testdata/adjustments/deal_restated.event.json"))
 	if err != nil || row[0] != "lead-9" || row[3] != "RESTATEMENT" || row[4] != "1250.5" || row[5] != "EUR" {
 		t.Errorf("adjustment row %q, %v", row, err)
 	}

@@ -1,9 +1,7 @@
 package googleads
 
 import (
-	"encoding/json"
 	"net/http/httptest"
-	"os"
 	"testing"
 
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -25,19 +23,6 @@ func adjustConfig() Config {
 	c.AdjustmentTypes = map[string]string{event.NameClosedDeal: Restatement, event.NameSignUp: Retraction, event.NameLead: Enhancement}
 	c.ApplyDefaults()
 	return c
-}
-
-func loadEvent(t *testing.T, path string) *event.Event {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return &ev
 }
 
 func env(k string) string {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
@@ -28,7 +30,7 @@ func TestGoldenPayload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := tt.cfg.Prepare(loadEvent(t, filepath.Join("testdata", tt.name+".event.json")))
+			p, err := tt.cfg.Prepare(platformtest.LoadEvent(t, filepath.Join("testdata", tt.name+".event.json")))
 			if err != nil {
 				t.Fatal(err)
 			}

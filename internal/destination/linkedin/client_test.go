@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
@@ -47,7 +49,7 @@ func prepare(t testing.TB, cl *Client, ev *event.Event) destination.Prepared {
 
 // recent is the golden event an hour ago, so the sandbox's 90-day rule holds.
 func recent(t testing.TB, id string) *event.Event {
-	ev := loadEvent(t, "testdata/web_purchase.event.json")
+	ev := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 	ev.EventID = id
 	ev.EventTime = time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	return ev

@@ -1,12 +1,12 @@
 package linkedin
 
 import (
-	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -22,26 +22,13 @@ func testConfig() Config {
 	return c
 }
 
-func loadEvent(t testing.TB, path string) *event.Event {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return &ev
-}
-
 // TestMatchKeys: the golden event (its payload is checked by TestConformance
 // against testdata/web_purchase.golden.json, whose digest was computed with
 // `printf %s john_smith@gmail.com | sha256sum`) reports the identifier
 // kinds it carries.
 func TestMatchKeys(t *testing.T) {
 	t.Parallel()
-	p, err := testConfig().Prepare(loadEvent(t, "testdata/web_purchase.event.json"))
+	p, err := testConfig().Prepare(platformtest.LoadEvent(t, "testdata/web_purchase.event.json"))
 	if want := []string{IDTypeEmail, IDTypeLiFatID, "userInfo"}; err != nil || !slices.Equal(p.MatchKeys, want) {
 		t.Errorf("match keys = %v (err %v), want %v", p.MatchKeys, err, want)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
 )
@@ -51,7 +53,7 @@ func TestSendAgainstSandbox(t *testing.T) {
 	defer stop()
 	c := testConfig()
 	c.Endpoint = url
-	ev := loadEvent(t, "testdata/web_purchase.event.json")
+	ev := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 	ev.EventTime = time.Now().Add(-time.Hour)
 	p, err := c.Prepare(ev)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
@@ -49,7 +51,7 @@ func prepare(t testing.TB, cl *Client, ev *event.Event) destination.Prepared {
 
 // at is a golden event moved to d ago, with its own id.
 func at(t testing.TB, path, id string, d time.Duration) *event.Event {
-	ev := loadEvent(t, path)
+	ev := platformtest.LoadEvent(t, path)
 	ev.EventID = id
 	ev.EventTime = time.Now().Add(-d)
 	return ev

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 )
 
@@ -34,7 +36,7 @@ func TestExportRow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ev := loadEvent(t, tt.path)
+			ev := platformtest.LoadEvent(t, tt.path)
 			if tt.noClick {
 				ev.Context.ClickIDs.Msclkid = ""
 			}

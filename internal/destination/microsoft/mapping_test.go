@@ -3,11 +3,12 @@ package microsoft
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -24,19 +25,6 @@ func offlineConfig() Config {
 		EventNames: map[string]string{event.NameClosedDeal: "Closed deal", event.NameQualifiedLead: "Qualified lead"}}
 	c.ApplyDefaults()
 	return c
-}
-
-func loadEvent(t testing.TB, path string) *event.Event {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return &ev
 }
 
 // TestMatchKeys: the golden events (their payloads are checked by
@@ -58,7 +46,7 @@ func TestMatchKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := tt.cfg.Prepare(loadEvent(t, tt.path))
+			p, err := tt.cfg.Prepare(platformtest.LoadEvent(t, tt.path))
 			if err != nil || !slices.Equal(p.MatchKeys, tt.want) {
 				t.Errorf("match keys = %v (err %v), want %v", p.MatchKeys, err, tt.want)
 			}

@@ -53,7 +53,7 @@ func TestSendAgainstSandbox(t *testing.T) {
 			}},
 		{"too old event rejected alone", "good", false, func(t *testing.T, c Config) []destination.Prepared {
 			b := prepared(t, c, "a", "b")
-			old := loadEvent(t, "testdata/web_purchase.event.json")
+			old := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 			old.EventTime = time.Now().Add(-8 * 24 * time.Hour)
 			p, err := c.Prepare(old)
 			if err != nil {

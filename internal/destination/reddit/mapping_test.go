@@ -3,11 +3,12 @@ package reddit
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -19,19 +20,6 @@ func testConfig() Config {
 	return c
 }
 
-func loadEvent(t testing.TB, path string) *event.Event {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return &ev
-}
-
 // TestMatchKeys: the golden event (its payload is checked by TestConformance
 // against testdata/web_purchase.golden.json, whose digests were computed
 // with `printf %s VALUE | sha256sum` over john_smith@gmail.com,
@@ -39,7 +27,7 @@ func loadEvent(t testing.TB, path string) *event.Event {
 // carries.
 func TestMatchKeys(t *testing.T) {
 	t.Parallel()
-	p, err := testConfig().Prepare(loadEvent(t, "testdata/web_purchase.event.json"))
+	p, err := testConfig().Prepare(platformtest.LoadEvent(t, "testdata/web_purchase.event.json"))
 	if want := []string{"click_id", "email", "phone_number", "external_id", "ip_address", "user_agent"}; err != nil || !slices.Equal(p.MatchKeys, want) {
 		t.Errorf("match keys = %v (err %v), want %v", p.MatchKeys, err, want)
 	}

@@ -17,14 +17,12 @@ func testConfig() Config {
 	return c
 }
 
-func loadEvent(t testing.TB, path string) *event.Event { return platformtest.LoadEvent(t, path) }
-
 // TestMatchKeys: the golden event (whose payload TestConformance compares
 // with testdata/web_purchase.golden.json, hashes computed with sha256sum)
 // reports every identifier kind it carries, and no values.
 func TestMatchKeys(t *testing.T) {
 	t.Parallel()
-	p, err := testConfig().Prepare(loadEvent(t, "testdata/web_purchase.event.json"))
+	p, err := testConfig().Prepare(platformtest.LoadEvent(t, "testdata/web_purchase.event.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

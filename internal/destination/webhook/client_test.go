@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
@@ -23,7 +25,7 @@ func prepared(t *testing.T, c Config, ids ...string) []destination.Prepared {
 	t.Helper()
 	var out []destination.Prepared
 	for _, id := range ids {
-		ev := loadEvent(t, "testdata/web_purchase.event.json")
+		ev := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 		ev.EventID = id
 		p, err := c.Prepare(ev)
 		if err != nil {
@@ -39,7 +41,7 @@ func prepared(t *testing.T, c Config, ids ...string) []destination.Prepared {
 func TestSendAgainstSandbox(t *testing.T) {
 	t.Parallel()
 	huge := func(t *testing.T, c Config) []destination.Prepared {
-		ev := loadEvent(t, "testdata/web_purchase.event.json")
+		ev := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 		ev.Properties.OrderID = strings.Repeat("o", 6<<20)
 		p, err := c.Prepare(ev)
 		if err != nil {

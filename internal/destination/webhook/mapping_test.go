@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signalpipe/signalpipe/internal/destination/platformtest"
+
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
 )
@@ -19,19 +21,6 @@ func testConfig() Config {
 	return c
 }
 
-func loadEvent(t *testing.T, path string) *event.Event {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev event.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return &ev
-}
-
 // TestGoldenPayload compares the mapping of a full web purchase with a
 // hand-written payload whose hashes were computed with sha256sum from Meta's
 // normalization rules (jane.doe@example.com, 442079460958 — the UK number
@@ -39,7 +28,7 @@ func loadEvent(t *testing.T, path string) *event.Event {
 // sw1a1aa, gb).
 func TestGoldenPayload(t *testing.T) {
 	t.Parallel()
-	ev := loadEvent(t, "testdata/web_purchase.event.json")
+	ev := platformtest.LoadEvent(t, "testdata/web_purchase.event.json")
 	p, err := testConfig().Prepare(ev)
 	if err != nil {
 		t.Fatal(err)
