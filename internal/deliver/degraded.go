@@ -84,8 +84,7 @@ func (s *Stage) handleDegraded(recs []*kgo.Record, out *kafkax.Output) error {
 		if err := json.Unmarshal(rec.Value, ev); err != nil {
 			return fmt.Errorf("degraded path: %w", ErrBreakerOpen) // the normal path records it
 		}
-		if s.cfg.Purged != nil && ev.Enrichment != nil && s.cfg.Purged(ev.Enrichment.Identity, ev.EventTime) {
-			s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "consent_withdrawn", Detail: "the person withdrew consent after this event was queued"}, event.StatusSuppressed, st.attempts, nil, now)
+		if s.purge(out, ev, st.attempts, now) {
 			expired++ // a decision made: the batch commits
 			continue
 		}
@@ -126,22 +125,8 @@ func (s *Stage) handleDegraded(recs []*kgo.Record, out *kafkax.Output) error {
 // outage does not use up its tiers.
 func (s *Stage) park(out *kafkax.Output, it degradedItem, now time.Time) {
 	tier := max(it.st.tier, 0)
-	due := now.Add(s.cfg.Tiers[tier])
-	first := it.st.firstFailure
-	if first.IsZero() {
-		first = now
-	}
-	out.Produce(&kgo.Record{
-		Topic: s.retryTopics[tier], Key: []byte(it.ev.EventID), Value: it.rec.Value,
-		Headers: []kgo.RecordHeader{
-			{Key: HeaderAttempts, Value: []byte(strconv.Itoa(it.st.attempts))},
-			{Key: HeaderFirstFailure, Value: []byte(first.UTC().Format(time.RFC3339Nano))},
-			{Key: HeaderLastReason, Value: []byte("platform_down")},
-			{Key: HeaderLastDetail, Value: []byte(s.dest.Name() + " circuit breaker open")},
-			{Key: HeaderDue, Value: []byte(due.UTC().Format(time.RFC3339Nano))},
-			{Key: HeaderTier, Value: []byte(strconv.Itoa(tier))},
-		},
-	})
+	out.Produce(s.retryRecord(it.ev.EventID, it.rec.Value, it.st, it.st.attempts, tier, now.Add(s.cfg.Tiers[tier]),
+		"platform_down", s.dest.Name()+" circuit breaker open", now))
 }
 
 // export writes items to a new file and makes it durable before the

@@ -142,8 +142,7 @@ func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Outp
 			out.Produce(kafkax.DLQRecord(s.topics.DLQ(), rec.Key, rec.Value, kafkax.DeadLetter{Stage: "deliver", Reason: o.Reason, Detail: o.Detail, Destination: name, Origin: event.Origin{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}}))
 			continue
 		}
-		if s.cfg.Purged != nil && ev.Enrichment != nil && s.cfg.Purged(ev.Enrichment.Identity, ev.EventTime) {
-			s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "consent_withdrawn", Detail: "the person withdrew consent after this event was queued"}, event.StatusSuppressed, 0, nil, now)
+		if s.purge(out, ev, st.attempts, now) {
 			continue
 		}
 		if limit := s.limits.MaxEventAge(ev); now.Sub(ev.EventTime) > limit {
@@ -313,6 +312,16 @@ func (s *Stage) send(ctx context.Context, batch []*item, deadline time.Time) err
 		}
 	}
 	return nil
+}
+
+// purge ends ev as suppressed when its person withdrew consent after it
+// was queued, and reports whether it did.
+func (s *Stage) purge(out *kafkax.Output, ev *event.Event, attempts int, now time.Time) bool {
+	if s.cfg.Purged == nil || ev.Enrichment == nil || !s.cfg.Purged(ev.Enrichment.Identity, ev.EventTime) {
+		return false
+	}
+	s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "consent_withdrawn", Detail: "the person withdrew consent after this event was queued"}, event.StatusSuppressed, attempts, nil, now)
+	return true
 }
 
 func isPermanent(err error) bool {

@@ -110,30 +110,35 @@ func (s *Stage) schedule(out *kafkax.Output, it *item, now time.Time) {
 		s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "too_old", Detail: r.Detail}, event.StatusExpired, attempts, nil, now)
 		return
 	}
-	first := it.state.firstFailure
-	if first.IsZero() {
-		first = now
-	}
-	rec := &kgo.Record{
-		Topic: s.retryTopics[tier],
-		Key:   []byte(ev.EventID),
-		Value: it.raw,
-		Headers: []kgo.RecordHeader{
-			{Key: HeaderAttempts, Value: []byte(strconv.Itoa(attempts))},
-			{Key: HeaderFirstFailure, Value: []byte(first.UTC().Format(time.RFC3339Nano))},
-			{Key: HeaderLastReason, Value: []byte(r.Reason)},
-			{Key: HeaderLastDetail, Value: []byte(r.Detail)},
-			{Key: HeaderDue, Value: []byte(due.UTC().Format(time.RFC3339Nano))},
-			{Key: HeaderTier, Value: []byte(strconv.Itoa(tier))},
-		},
-	}
-	out.Produce(rec)
+	out.Produce(s.retryRecord(ev.EventID, it.raw, it.state, attempts, tier, due, r.Reason, r.Detail, now))
 	out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), event.Outcome{
 		Record: ev.Origin.String(), EventID: ev.EventID, EventName: ev.EventName, Source: ev.Source,
 		Destination: s.dest.Name(), Status: event.StatusRetrying, Reason: r.Reason,
 		Detail:   "retry " + TierName(s.cfg.Tiers[tier]) + " tier, due " + due.UTC().Format(time.RFC3339) + ": " + r.Detail,
 		Attempts: attempts, EventTime: ev.EventTime, At: now,
 	}))
+}
+
+// retryRecord is event id's record in retry tier tier, due then, after
+// attempts sends; the first failure is kept from st when it had one.
+func (s *Stage) retryRecord(id string, value []byte, st retryState, attempts, tier int, due time.Time, reason, detail string, now time.Time) *kgo.Record {
+	first := st.firstFailure
+	if first.IsZero() {
+		first = now
+	}
+	return &kgo.Record{
+		Topic: s.retryTopics[tier],
+		Key:   []byte(id),
+		Value: value,
+		Headers: []kgo.RecordHeader{
+			{Key: HeaderAttempts, Value: []byte(strconv.Itoa(attempts))},
+			{Key: HeaderFirstFailure, Value: []byte(first.UTC().Format(time.RFC3339Nano))},
+			{Key: HeaderLastReason, Value: []byte(reason)},
+			{Key: HeaderLastDetail, Value: []byte(detail)},
+			{Key: HeaderDue, Value: []byte(due.UTC().Format(time.RFC3339Nano))},
+			{Key: HeaderTier, Value: []byte(strconv.Itoa(tier))},
+		},
+	}
 }
 
 // requeue puts a retry record that is not due yet back at the end of its
