@@ -1,9 +1,10 @@
 package ingest
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/signalpipe/signalpipe/internal/event"
 )

@@ -12,9 +12,10 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 

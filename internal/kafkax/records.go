@@ -1,8 +1,9 @@
 package kafkax
 
 import (
-	"encoding/json"
 	"strconv"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 

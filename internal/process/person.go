@@ -1,10 +1,11 @@
 package process
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/signalpipe/signalpipe/internal/event"
 )

@@ -2,8 +2,9 @@ package process
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 

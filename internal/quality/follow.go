@@ -2,9 +2,10 @@ package quality
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 

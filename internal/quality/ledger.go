@@ -27,8 +27,11 @@ type Ledger struct {
 	reasons  map[string]map[string]int64
 	// expected counts the terminal outcomes owed: one per record that ended
 	// before routing, one per destination for routed records.
-	expected   int64
-	terminal   int64
+	expected int64
+	terminal int64
+	// complete counts tracked records whose terminal outcomes are all in,
+	// kept as outcomes arrive so waiting for a balance costs nothing.
+	complete   int64
 	routed     int64
 	duplicates int64
 	first      time.Time
@@ -67,10 +70,12 @@ func (l *Ledger) Add(o event.Outcome) {
 		l.expected += int64(len(o.Destinations))
 		if l.track {
 			st := l.state(o.Record)
+			was := complete(st)
 			if st.routed {
 				l.duplicates++
 			}
 			st.routed, st.dests = true, o.Destinations
+			l.recount(was, st)
 		}
 		return
 	}
@@ -102,10 +107,23 @@ func (l *Ledger) Add(o event.Outcome) {
 	}
 	if l.track {
 		st := l.state(o.Record)
+		was := complete(st)
 		if _, dup := st.done[o.Destination]; dup {
 			l.duplicates++
 		}
 		st.done[o.Destination] = o.Status
+		l.recount(was, st)
+	}
+}
+
+// recount keeps complete right after st changed; was is whether st was
+// complete before.
+func (l *Ledger) recount(was bool, st *recordState) {
+	switch now := complete(st); {
+	case now && !was:
+		l.complete++
+	case was && !now:
+		l.complete--
 	}
 }
 
@@ -137,7 +155,10 @@ type Snapshot struct {
 	Terminal      int64                       `json:"terminal"`
 	// Expected is the number of terminal outcomes owed for the records
 	// seen so far; Terminal < Expected means some are still in flight.
-	Expected   int64     `json:"expected"`
+	Expected int64 `json:"expected"`
+	// Complete is the number of tracked records with all their terminal
+	// outcomes (zero when the ledger does not track records).
+	Complete   int64     `json:"complete,omitempty"`
 	Duplicates int64     `json:"duplicates"`
 	First      time.Time `json:"first,omitzero"`
 	Last       time.Time `json:"last,omitzero"`
@@ -149,7 +170,7 @@ func (l *Ledger) Snapshot() Snapshot {
 	defer l.mu.Unlock()
 	s := Snapshot{
 		Outcomes: maps.Clone(l.total), BySource: map[string]Counts{}, ByDestination: map[string]Counts{}, Reasons: map[string]map[string]int64{},
-		Routed: l.routed, Terminal: l.terminal, Expected: l.expected, Duplicates: l.duplicates, First: l.first, Last: l.last,
+		Routed: l.routed, Terminal: l.terminal, Expected: l.expected, Complete: l.complete, Duplicates: l.duplicates, First: l.first, Last: l.last,
 	}
 	for k, v := range l.bySource {
 		s.BySource[k] = maps.Clone(v)

@@ -25,15 +25,16 @@ func TestLedgerCheck(t *testing.T) {
 		wantIncomplete int
 		wantDuplicates int64
 		wantUnknown    int
+		wantComplete   int64
 	}{
-		{"invalid before routing", []string{"a"}, []event.Outcome{term("a", "", event.StatusInvalid)}, true, 0, 0, 0},
-		{"routed to two, both done", []string{"a"}, []event.Outcome{routed("a", "meta", "tiktok"), term("a", "meta", event.StatusDelivered), term("a", "tiktok", event.StatusRejected)}, true, 0, 0, 0},
-		{"routed to two, one pending", []string{"a"}, []event.Outcome{routed("a", "meta", "tiktok"), term("a", "meta", event.StatusDelivered)}, false, 1, 0, 0},
-		{"terminal before routed arrives", []string{"a"}, []event.Outcome{term("a", "meta", event.StatusDelivered)}, false, 1, 0, 0},
-		{"no outcome at all", []string{"a", "b"}, []event.Outcome{term("a", "", event.StatusInvalid)}, false, 1, 0, 0},
-		{"two outcomes for one destination", []string{"a"}, []event.Outcome{routed("a", "meta"), term("a", "meta", event.StatusDelivered), term("a", "meta", event.StatusDelivered)}, false, 0, 1, 0},
-		{"outcome for a record never produced", []string{"a"}, []event.Outcome{term("a", "", event.StatusInvalid), term("z", "", event.StatusInvalid)}, false, 0, 0, 1},
-		{"invalid and routed both", []string{"a"}, []event.Outcome{term("a", "", event.StatusInvalid), routed("a", "meta"), term("a", "meta", event.StatusDelivered)}, false, 1, 0, 0},
+		{"invalid before routing", []string{"a"}, []event.Outcome{term("a", "", event.StatusInvalid)}, true, 0, 0, 0, 1},
+		{"routed to two, both done", []string{"a"}, []event.Outcome{routed("a", "meta", "tiktok"), term("a", "meta", event.StatusDelivered), term("a", "tiktok", event.StatusRejected)}, true, 0, 0, 0, 1},
+		{"routed to two, one pending", []string{"a"}, []event.Outcome{routed("a", "meta", "tiktok"), term("a", "meta", event.StatusDelivered)}, false, 1, 0, 0, 0},
+		{"terminal before routed arrives", []string{"a"}, []event.Outcome{term("a", "meta", event.StatusDelivered)}, false, 1, 0, 0, 0},
+		{"no outcome at all", []string{"a", "b"}, []event.Outcome{term("a", "", event.StatusInvalid)}, false, 1, 0, 0, 1},
+		{"two outcomes for one destination", []string{"a"}, []event.Outcome{routed("a", "meta"), term("a", "meta", event.StatusDelivered), term("a", "meta", event.StatusDelivered)}, false, 0, 1, 0, 1},
+		{"outcome for a record never produced", []string{"a"}, []event.Outcome{term("a", "", event.StatusInvalid), term("z", "", event.StatusInvalid)}, false, 0, 0, 1, 2},
+		{"invalid and routed both", []string{"a"}, []event.Outcome{term("a", "", event.StatusInvalid), routed("a", "meta"), term("a", "meta", event.StatusDelivered)}, false, 1, 0, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,6 +47,9 @@ func TestLedgerCheck(t *testing.T) {
 			b := l.Check(tt.inputs)
 			if b.Balanced != tt.wantBalanced || len(b.Incomplete) != tt.wantIncomplete || b.Duplicates != tt.wantDuplicates || len(b.Unknown) != tt.wantUnknown {
 				t.Errorf("balance = %+v", b)
+			}
+			if got := l.Snapshot().Complete; got != tt.wantComplete {
+				t.Errorf("complete = %d, want %d", got, tt.wantComplete)
 			}
 		})
 	}

@@ -2,12 +2,13 @@ package sandbox
 
 import (
 	"bytes"
-	"encoding/json"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
+
+	json "github.com/goccy/go-json"
 )
 
 // metaRequest is what a Conversions API request carries besides its path.

@@ -2,13 +2,14 @@ package sandbox
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/netip"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	json "github.com/goccy/go-json"
 )
 
 // metaWireEvent is one server event as the contract checks need it. Fields

@@ -1,9 +1,10 @@
 package meta
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/signalpipe/signalpipe/internal/destination"
 	"github.com/signalpipe/signalpipe/internal/event"
