@@ -44,6 +44,8 @@ func TestDecodeErrorsNameTheKey(t *testing.T) {
 		{"retry past txn timeout", minimal + "deliver: {max_retry_elapsed: 90s}\n", []string{"deliver.max_retry_elapsed"}},
 		{"batch too big", strings.Replace(minimal, "access_token_env: META_TOKEN", "access_token_env: META_TOKEN, batch_size: 5000", 1), []string{"destinations[0].meta.batch_size"}},
 		{"sasl without password env", minimal + "", nil},
+		{"unknown compression", strings.Replace(minimal, `brokers: ["localhost:9092"]`, `brokers: ["localhost:9092"], compression: brotli`, 1), []string{"kafka.compression", "brotli"}},
+		{"no compression", strings.Replace(minimal, `brokers: ["localhost:9092"]`, `brokers: ["localhost:9092"], compression: none`, 1), nil},
 		{"sasl incomplete", strings.Replace(minimal, `brokers: ["localhost:9092"]`, `brokers: ["localhost:9092"], sasl: {mechanism: PLAIN}`, 1), []string{"kafka.sasl.username", "kafka.sasl.password_env"}},
 		{"two pixels need two names", strings.Replace(minimal, `[{type: meta, meta: {pixel_id: "1", access_token_env: META_TOKEN}}]`, `[{type: meta, meta: {pixel_id: "1", access_token_env: T}}, {type: meta, meta: {pixel_id: "2", access_token_env: T}}]`, 1), []string{"destinations[1].name", "used twice"}},
 		{"two pixels with names", strings.Replace(minimal, `[{type: meta, meta: {pixel_id: "1", access_token_env: META_TOKEN}}]`, `[{name: meta-us, type: meta, meta: {pixel_id: "1", access_token_env: T}}, {name: meta-eu, type: meta, meta: {pixel_id: "2", access_token_env: T}}]`, 1), nil},
@@ -89,6 +91,9 @@ func TestDefaults(t *testing.T) {
 	m := c.Destinations[0].Meta
 	if m.Name != "meta" || m.BatchSize != 1000 || m.APIVersion == "" || m.Endpoint != "https://graph.facebook.com" {
 		t.Errorf("meta defaults not applied: %+v", m)
+	}
+	if c.Kafka.Compression != "snappy" {
+		t.Errorf("kafka.compression default = %q, want snappy", c.Kafka.Compression)
 	}
 	if c.Kafka.TopicPrefix != "sp." || c.Kafka.Topics().Out("meta") != "sp.out.meta" {
 		t.Errorf("topic names: prefix %q", c.Kafka.TopicPrefix)

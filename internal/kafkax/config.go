@@ -45,6 +45,10 @@ type Config struct {
 	SessionTimeout     time.Duration `yaml:"session_timeout"`
 	// MetadataMaxAge is how often metadata is refreshed; tests shorten it.
 	MetadataMaxAge time.Duration `yaml:"metadata_max_age"`
+	// Compression is the codec of produced batches: snappy (default),
+	// lz4, zstd, gzip or none. The embedded demo broker runs in the same
+	// process, where compressing only costs CPU, so the demo uses none.
+	Compression string `yaml:"compression"`
 }
 
 // TLS configures encryption to the brokers.
@@ -74,7 +78,17 @@ const (
 	DefaultTransactionTimeout = 60 * time.Second
 	DefaultSessionTimeout     = 45 * time.Second
 	DefaultMetadataMaxAge     = 5 * time.Minute
+	DefaultCompression        = "snappy"
 )
+
+// codecs are the values kafka.compression takes.
+var codecs = map[string]kgo.CompressionCodec{
+	"none":   kgo.NoCompression(),
+	"gzip":   kgo.GzipCompression(),
+	"snappy": kgo.SnappyCompression(),
+	"lz4":    kgo.Lz4Compression(),
+	"zstd":   kgo.ZstdCompression(),
+}
 
 // ApplyDefaults fills unset fields.
 func (c *Config) ApplyDefaults() {
@@ -112,6 +126,9 @@ func (c *Config) ApplyDefaults() {
 	if c.MetadataMaxAge == 0 {
 		c.MetadataMaxAge = DefaultMetadataMaxAge
 	}
+	if c.Compression == "" {
+		c.Compression = DefaultCompression
+	}
 }
 
 // Validate checks the fields without touching the network or files.
@@ -133,6 +150,9 @@ func (c Config) Validate() error {
 	}
 	if c.Partitions < 1 {
 		add("partitions", "must be at least 1")
+	}
+	if _, ok := codecs[c.Compression]; !ok {
+		add("compression", "must be none, gzip, snappy, lz4 or zstd, not %q", c.Compression)
 	}
 	if c.TransactionTimeout < time.Second {
 		add("transaction_timeout", "must be at least 1s")
@@ -165,6 +185,9 @@ func (c Config) ClientOpts() ([]kgo.Opt, error) {
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.ClientID(c.ClientID),
 		kgo.MetadataMaxAge(c.MetadataMaxAge),
+	}
+	if codec, ok := codecs[c.Compression]; ok {
+		opts = append(opts, kgo.ProducerBatchCompression(codec))
 	}
 	if c.TLS.Enabled {
 		tc, err := c.tlsConfig()
