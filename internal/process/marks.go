@@ -23,7 +23,6 @@ import (
 // extended. A user id is never linked onward, so its marks are not indexed.
 // Index entries go when their mark goes (age-out, release, overwrite, move),
 // so the index is bounded like the marks.
-const prefixMarkIndex = 'm'
 
 // maxMovedMarks bounds the marks one merge record carries (≈ 100 bytes
 // each): order-id marks first, then the newest. Those left out stay where
@@ -50,7 +49,7 @@ func encodeMark(at time.Time, eventID, owner string) []byte {
 	return append(b, owner...)
 }
 
-// mark is a decoded mark value.
+// markValue is a decoded mark value.
 type markValue struct {
 	at      int64
 	eventID string

@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/signalpipe/signalpipe/internal/event"
 	"github.com/signalpipe/signalpipe/internal/ingest"
+	"github.com/signalpipe/signalpipe/internal/kafkax"
 )
 
 // apart returns an anonymous id and a user id whose sp.events keys land in
@@ -357,5 +360,61 @@ func TestDedupeMarksFollowRedirect(t *testing.T) {
 	o, _ := h.outcome("deal-b", "meta")
 	if len(h.sent["meta"]) > before || o.Status != event.StatusDeduplicated || o.Reason != ReasonDuplicateOrderID {
 		t.Fatalf("the deal again under the user id: outcome %+v, want deduplicated on its order id", o)
+	}
+}
+
+// TestTakeMarksIsBounded: one merge record carries at most maxMovedMarks
+// marks, order-id marks first, then the newest; the rest stay where they
+// were set, still indexed, to age out there.
+func TestTakeMarksIsBounded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, metaOnly)
+	pt := h.pt()
+	b := &batch{out: kafkax.NewOutput(func(r *kgo.Record, p func(*kgo.Record, error)) { p(r, nil) }), now: h.now}
+	const orders, events = 300, 300
+	key := func(kind string, i int) []byte {
+		return []byte(string(prefixDedupe) + "meta\x00" + kind + "\x00" + strconv.Itoa(i))
+	}
+	for i := 0; i < orders; i++ {
+		// Order marks are the oldest, yet go first.
+		if err := h.st.setMark(b, pt, key("o", i), nil, h.now.Add(-time.Hour), "ev-o"+strconv.Itoa(i), "S"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < events; i++ {
+		if err := h.st.setMark(b, pt, key("e", i), nil, h.now.Add(time.Duration(i)*time.Millisecond-time.Minute), "ev-"+strconv.Itoa(i), "S"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	moved, err := h.st.takeMarks(b, pt, "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(moved) != maxMovedMarks {
+		t.Fatalf("%d marks moved, want %d", len(moved), maxMovedMarks)
+	}
+	nOrders, oldestEvent := 0, events
+	for _, m := range moved {
+		if isOrderMark(m.Key) {
+			nOrders++
+			continue
+		}
+		i, _ := strconv.Atoi(strings.TrimPrefix(string(m.Key), string(key("e", 0)[:len(key("e", 0))-1])))
+		oldestEvent = min(oldestEvent, i)
+	}
+	if nOrders != orders || oldestEvent != events-(maxMovedMarks-orders) {
+		t.Errorf("moved %d order marks and event marks from %d on; want all %d and the newest from %d", nOrders, oldestEvent, orders, events-(maxMovedMarks-orders))
+	}
+	left := 0
+	if err := pt.Scan(markIndexKey("S", nil), append(markIndexKey("S", nil)[:2], 1), func(_, _ []byte) bool { left++; return true }); err != nil {
+		t.Fatal(err)
+	}
+	if want := orders + events - maxMovedMarks; left != want {
+		t.Errorf("%d index entries left for S, want %d (the marks that stayed)", left, want)
+	}
+	for i := 0; i < events-(maxMovedMarks-orders); i++ {
+		if _, ok, _ := pt.Get(key("e", i)); !ok {
+			t.Fatalf("mark e/%d left out of the merge was deleted", i)
+		}
 	}
 }

@@ -19,8 +19,9 @@
 // processes the carried event — so the sign-up that first names both the
 // web visitor and the user gets the web click's fbc. S's dedupe marks travel
 // in the merge record too (marks.go), so a duplicate later keyed by K is
-// caught. Later events keyed by S find the alias and are forwarded to K. Links only point to a higher
-// rank, so forwarding never loops (it is also capped at maxHops).
+// caught. Later events keyed by S find the alias and are forwarded to K.
+// Links only point to a higher rank, so forwarding never loops (it is also
+// capped at maxHops).
 //
 // Why offsets are safe: each batch runs inside one Kafka transaction
 // (kafkax.TransactLoop) that produces the sp.out.<dest> records, outcomes,
@@ -71,7 +72,8 @@ const maxHops = 8
 const (
 	prefixPerson = 'p' // the person, or the alias of a linked key
 	prefixDedupe = 'd'
-	// prefixMarkIndex ('m', marks.go) indexes marks by person.
+	// prefixMarkIndex indexes marks by the person they follow (marks.go).
+	prefixMarkIndex = 'm'
 )
 
 // StoreName names the stage's store; its changelog is sp.state.process.
