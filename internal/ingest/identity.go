@@ -27,6 +27,15 @@ const (
 	KindEmail     = "e"
 )
 
+// Ranks of the identity kinds. RankUser is the highest: a user id is never
+// linked to another identifier.
+const (
+	RankUser      = 4
+	RankAnonymous = 3
+	RankExternal  = 2
+	RankEmail     = 1
+)
+
 // Identities lists the identifiers ev carries, highest rank first. Emails
 // are compared by the SHA-256 of the trimmed, lowercased address, so the web
 // form's and the CRM's spelling of one address meet, and so does a CRM that
@@ -43,10 +52,10 @@ func Identities(ev *event.Event) []Identity {
 		}
 		out = append(out, Identity{Kind: kind, Rank: rank, Key: keyOf(kind + ":" + v)})
 	}
-	add(KindUser, 4, ev.User.UserID)
-	add(KindAnonymous, 3, ev.User.AnonymousID)
-	add(KindExternal, 2, ev.User.ExternalID)
-	add(KindEmail, 1, ev.User.Email)
+	add(KindUser, RankUser, ev.User.UserID)
+	add(KindAnonymous, RankAnonymous, ev.User.AnonymousID)
+	add(KindExternal, RankExternal, ev.User.ExternalID)
+	add(KindEmail, RankEmail, ev.User.Email)
 	return out
 }
 

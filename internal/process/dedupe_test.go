@@ -120,30 +120,14 @@ func TestDedupePropertyAgainstModel(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, 42))
 			h := newHarness(t, metaOnly)
-			window := 7 * 24 * time.Hour
-			type mark struct {
-				by string
-				at time.Time
-			}
-			model := map[string]mark{}
-			keys := func(e event.Event) []string {
-				k := []string{"e/" + e.EventID}
-				if e.Properties.OrderID != "" {
-					k = append(k, "o/"+e.Properties.OrderID)
-				}
-				return k
-			}
+			model := dedupeModel{window: 7 * 24 * time.Hour, marks: map[string]modelMark{}}
 			var sentEvents []event.Event
 			for i := 0; i < 150; i++ {
 				h.now = h.now.Add(time.Duration(rng.IntN(36)) * time.Hour)
 				if rng.IntN(5) == 0 && len(sentEvents) > 0 {
 					r := sentEvents[rng.IntN(len(sentEvents))]
 					h.deadLetter("meta", r)
-					for _, k := range keys(r) {
-						if m, ok := model[k]; ok && m.by == r.EventID {
-							delete(model, k)
-						}
-					}
+					model.release(r)
 					continue
 				}
 				order := ""
@@ -152,29 +136,68 @@ func TestDedupePropertyAgainstModel(t *testing.T) {
 				}
 				e := purchase("e"+strconv.Itoa(rng.IntN(6)), order, h.now)
 				e.Origin = event.Origin{Topic: "events.web", Offset: int64(i)}
-				wantDup := false
-				for _, k := range keys(e) {
-					if m, ok := model[k]; ok && h.now.Sub(m.at) < window {
-						wantDup = true
-						break
-					}
-				}
-				before := len(h.sent["meta"])
-				h.send(e)
-				gotSent := len(h.sent["meta"]) > before
-				if gotSent == wantDup {
-					o, _ := h.outcome(e.EventID, "meta")
-					t.Fatalf("op %d: %s order %q at +%s: sent %v, model says duplicate %v (outcome %+v)", i, e.EventID, order, h.now.Sub(t0), gotSent, wantDup, o)
-				}
-				if gotSent {
-					sentEvents = append(sentEvents, h.sent["meta"][len(h.sent["meta"])-1])
-					for _, k := range keys(e) {
-						model[k] = mark{by: e.EventID, at: h.now}
-					}
+				if sent, ok := model.check(t, h, i, e); ok {
+					sentEvents = append(sentEvents, sent)
 				}
 			}
 		})
 	}
+}
+
+// dedupeModel is the plain model of the dedupe rules: a key blocks for the
+// window after the send that set it, a release by the event that set a key
+// frees it.
+type dedupeModel struct {
+	window time.Duration
+	marks  map[string]modelMark
+}
+
+type modelMark struct {
+	by string
+	at time.Time
+}
+
+func (m dedupeModel) keys(e event.Event) []string {
+	k := []string{"e/" + e.EventID}
+	if e.Properties.OrderID != "" {
+		k = append(k, "o/"+e.EventName+"/"+e.Properties.OrderID)
+	}
+	return k
+}
+
+func (m dedupeModel) release(e event.Event) {
+	for _, k := range m.keys(e) {
+		if mk, ok := m.marks[k]; ok && mk.by == e.EventID {
+			delete(m.marks, k)
+		}
+	}
+}
+
+// check sends e (op i) through h and fails t unless the stage decides as
+// the model does; it returns the event as sent, when sent.
+func (m dedupeModel) check(t *testing.T, h *harness, i int, e event.Event) (event.Event, bool) {
+	t.Helper()
+	wantDup := false
+	for _, k := range m.keys(e) {
+		if mk, ok := m.marks[k]; ok && h.now.Sub(mk.at) < m.window {
+			wantDup = true
+			break
+		}
+	}
+	before := len(h.sent["meta"])
+	h.send(e)
+	gotSent := len(h.sent["meta"]) > before
+	if gotSent == wantDup {
+		o, _ := h.outcome(e.EventID, "meta")
+		t.Fatalf("op %d: %s order %q (%s) at +%s: sent %v, model says duplicate %v (outcome %+v)", i, e.EventID, e.Properties.OrderID, e.Source, h.now.Sub(t0), gotSent, wantDup, o)
+	}
+	if !gotSent {
+		return event.Event{}, false
+	}
+	for _, k := range m.keys(e) {
+		m.marks[k] = modelMark{by: e.EventID, at: h.now}
+	}
+	return h.sent["meta"][len(h.sent["meta"])-1], true
 }
 
 // TestDedupeStorageIsBounded: marks older than the window are swept, so

@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"encoding/json"
+	"hash/fnv"
 	"strings"
 	"testing"
 	"time"
@@ -31,14 +32,22 @@ type harness struct {
 	sent     map[string][]event.Event // by destination
 	withdrew []string                 // person keys of withdrawal markers, in order
 	pt       func() *store.Partition
+	store    *store.Store
+	// parts spreads records over that many partitions by key, as Kafka
+	// would, so a person's keys can land apart; 0 or 1 uses partition 0.
+	parts int32
 }
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
+// harnessPartitions is how many changelog partitions the harness's store
+// has, the most harness.parts may be.
+const harnessPartitions = 4
+
 func newHarness(t testing.TB, tune func(*Config)) *harness {
 	t.Helper()
 	topics := kafkax.Topics{Prefix: "sp."}
-	b, err := kafkax.StartEmbedded("127.0.0.1:0", "", 1, topics.State(StoreName))
+	b, err := kafkax.StartEmbedded("127.0.0.1:0", "", harnessPartitions, topics.State(StoreName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +72,19 @@ func newHarness(t testing.TB, tune func(*Config)) *harness {
 		tune(&cfg)
 	}
 	h.st = New(cfg)
-	h.pt = func() *store.Partition {
-		pt, err := s.Partition(context.Background(), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pt
-	}
+	h.store = s
+	h.pt = func() *store.Partition { return h.part(0) }
 	return h
+}
+
+// part opens the state of partition id.
+func (h *harness) part(id int32) *store.Partition {
+	h.t.Helper()
+	pt, err := h.store.Partition(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return pt
 }
 
 // send hands events to the stage as ingest would key them.
@@ -93,7 +107,17 @@ func (h *harness) send(evs ...event.Event) {
 
 func (h *harness) rec(topic string, key, value []byte, headers []kgo.RecordHeader) *kgo.Record {
 	h.off++
-	return &kgo.Record{Topic: topic, Partition: 0, Offset: h.off, Key: key, Value: value, Headers: headers}
+	return &kgo.Record{Topic: topic, Partition: h.partition(key), Offset: h.off, Key: key, Value: value, Headers: headers}
+}
+
+// partition is where a record keyed by key goes.
+func (h *harness) partition(key []byte) int32 {
+	if h.parts <= 1 {
+		return 0
+	}
+	f := fnv.New32a()
+	f.Write(key)
+	return int32(f.Sum32() % uint32(h.parts))
 }
 
 // deadLetter hands the stage a deliver dead letter for ev (as sent to dest).

@@ -17,9 +17,11 @@
 // the alias S→K is stored, S's state (clicks, profile, stats) is moved into
 // a merge record sent back to K's partition, which folds it in and only then
 // processes the carried event — so the sign-up that first names both the
-// web visitor and the user gets the web click's fbc. Later events keyed by
-// S find the alias and are forwarded to K. Links only point to a higher
-// rank, so forwarding never loops (it is also capped at maxHops).
+// web visitor and the user gets the web click's fbc. S's dedupe marks travel
+// in the merge record too (marks.go), so a duplicate later keyed by K is
+// caught. Later events keyed by S find the alias and are forwarded to K.
+// Links only point to a higher rank, so forwarding never loops (it is also
+// capped at maxHops).
 //
 // Why offsets are safe: each batch runs inside one Kafka transaction
 // (kafkax.TransactLoop) that produces the sp.out.<dest> records, outcomes,
@@ -71,6 +73,8 @@ const maxHops = 8
 const (
 	prefixPerson = 'p' // the person, or the alias of a linked key
 	prefixDedupe = 'd'
+	// prefixMarkIndex indexes marks by the person they follow (marks.go).
+	prefixMarkIndex = 'm'
 )
 
 // StoreName names the stage's store; its changelog is sp.state.process.
@@ -254,7 +258,7 @@ func (s *Stage) record(b *batch, pt *store.Partition, rec *kgo.Record, d decoded
 		if err := json.Unmarshal(rec.Value, &m); err != nil {
 			return nil
 		}
-		return s.release(b, pt, m)
+		return s.release(b, pt, string(rec.Key), rec.Value, m, hops)
 	}
 	ev := d.ev
 	if ev == nil {
@@ -384,7 +388,7 @@ func (s *Stage) event(b *batch, pt *store.Partition, k string, rank int, ev *eve
 			return err
 		}
 	}
-	return s.route(b, pt, ev, p)
+	return s.route(b, pt, ev, p, markOwner(k, rank))
 }
 
 // linkMsg asks S's partition to alias S to To and send S's state there.
@@ -403,6 +407,9 @@ type mergeMsg struct {
 	Event        json.RawMessage `json:"event,omitempty"`
 	Redirect     string          `json:"redirect,omitempty"`
 	RedirectRank int             `json:"redirect_rank,omitempty"`
+	// Marks are S's live dedupe marks (marks.go), written in K's
+	// partition with the state.
+	Marks []movedMark `json:"marks,omitempty"`
 }
 
 // link runs in S's partition: alias S to m.To and hand S's state to To. If
@@ -435,6 +442,9 @@ func (s *Stage) link(b *batch, pt *store.Partition, from string, m linkMsg, hops
 			return err
 		}
 		reply.State = e.raw // the person moves to To; the alias took its place here
+		if reply.Marks, err = s.takeMarks(b, pt, from); err != nil {
+			return err
+		}
 	}
 	v, _ := json.Marshal(reply)
 	s.internal(b, m.To, KindMerge, hops+1, m.ToRank, v)
@@ -460,7 +470,13 @@ func (s *Stage) merge(b *batch, pt *store.Partition, k string, rank int, m merge
 		if err := pt.Set(b.out, personKey(k), encodeAlias(m.RedirectRank, m.Redirect)); err != nil {
 			return err
 		}
-		v, _ := json.Marshal(mergeMsg{From: k, State: e.raw, Event: m.Event})
+		marks, err := s.takeMarks(b, pt, k)
+		if err != nil {
+			return err
+		}
+		// m.Marks are S's, which belongs to the redirect target already;
+		// they go there with K's.
+		v, _ := json.Marshal(mergeMsg{From: k, State: e.raw, Event: m.Event, Marks: append(marks, m.Marks...)})
 		s.internal(b, m.Redirect, KindMerge, hops+1, m.RedirectRank, v)
 		return nil
 	}
@@ -473,6 +489,9 @@ func (s *Stage) merge(b *batch, pt *store.Partition, k string, rank int, m merge
 	p.link(m.From)
 	p.Seen = b.now.UnixMilli()
 	if err := s.savePerson(b, pt, k, p, before); err != nil {
+		return err
+	}
+	if err := s.placeMarks(b, pt, m.Marks, markOwner(k, rank)); err != nil {
 		return err
 	}
 	if len(m.Event) == 0 {

@@ -1,7 +1,6 @@
 package process
 
 import (
-	"encoding/binary"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -69,8 +68,9 @@ func stripIdentifiers(ev *event.Event) {
 }
 
 // route applies consent and dedupe per destination and hands the event to
-// every destination that takes it.
-func (s *Stage) route(b *batch, pt *store.Partition, ev *event.Event, p *person) error {
+// every destination that takes it. owner is the person its dedupe marks
+// follow (markOwner).
+func (s *Stage) route(b *batch, pt *store.Partition, ev *event.Event, p *person, owner string) error {
 	base := event.Outcome{Record: ev.Origin.String(), EventID: ev.EventID, EventName: ev.EventName, Source: ev.Source, EventTime: ev.EventTime, At: b.now}
 	var dests []string
 	var terminal []event.Outcome
@@ -89,14 +89,16 @@ func (s *Stage) route(b *batch, pt *store.Partition, ev *event.Event, p *person)
 			continue
 		}
 		keys := dedupeKeys(r.Destination, ev)
-		if dup, err := s.duplicate(pt, keys, b.now); err != nil {
+		dup, prev, err := s.duplicate(pt, keys, b.now)
+		if err != nil {
 			return err
-		} else if dup >= 0 {
+		}
+		if dup >= 0 {
 			o.Status, o.Reason, o.Detail = event.StatusDeduplicated, keys[dup].reason, keys[dup].detail
 			terminal = append(terminal, o)
 			continue
 		}
-		if err := s.mark(b, pt, keys, ev.EventID); err != nil {
+		if err := s.mark(b, pt, keys, prev, ev.EventID, owner); err != nil {
 			return err
 		}
 		var v []byte
@@ -172,57 +174,49 @@ func dedupeKeys(dest string, ev *event.Event) []dedupeKey {
 	return keys
 }
 
-// A mark's value: when it was set (Unix ms) and the event id that set it.
-func encodeMark(at time.Time, eventID string) []byte {
-	b := make([]byte, 8, 8+len(eventID))
-	binary.BigEndian.PutUint64(b, uint64(at.UnixMilli()))
-	return append(b, eventID...)
-}
-
-func decodeMark(v []byte) (at int64, eventID string, ok bool) {
-	if len(v) < 8 {
-		return 0, "", false
-	}
-	return int64(binary.BigEndian.Uint64(v)), string(v[8:]), true
-}
-
 // duplicate returns the index of the first key marked inside the window,
-// or -1.
-func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) (int, error) {
+// or -1, and the values the keys hold (nil when unmarked), expired or not.
+func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) (int, [][]byte, error) {
 	f, err := s.seen(pt)
 	if err != nil {
-		return -1, err
+		return -1, nil, err
 	}
+	var prev [][]byte
 	for i, k := range keys {
 		if !f.mayContain(k.key) {
 			continue // never marked in this partition
 		}
 		v, ok, err := pt.Get(k.key)
 		if err != nil {
-			return -1, err
+			return -1, nil, err
 		}
 		if !ok {
 			continue
 		}
-		if at, _, ok := decodeMark(v); ok && now.UnixMilli()-at < s.cfg.DedupeWindow.Milliseconds() {
-			return i, nil
+		if m, ok := decodeMark(v); ok && now.UnixMilli()-m.at < s.cfg.DedupeWindow.Milliseconds() {
+			return i, nil, nil
 		}
+		if prev == nil {
+			prev = make([][]byte, len(keys))
+		}
+		prev[i] = v
 	}
-	return -1, nil
+	return -1, prev, nil
 }
 
 // mark sets the keys in the transaction that hands the event to the
 // destination: a key is never marked for an event that could still be lost.
-func (s *Stage) mark(b *batch, pt *store.Partition, keys []dedupeKey, eventID string) error {
-	f, err := s.seen(pt)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := pt.Set(b.out, k.key, encodeMark(b.now, eventID)); err != nil {
+// prev are the expired values the keys held (see duplicate); owner is the
+// person the marks follow into a merge (markOwner).
+func (s *Stage) mark(b *batch, pt *store.Partition, keys []dedupeKey, prev [][]byte, eventID, owner string) error {
+	for i, k := range keys {
+		var p []byte
+		if prev != nil {
+			p = prev[i]
+		}
+		if err := s.setMark(b, pt, k.key, p, b.now, eventID, owner); err != nil {
 			return err
 		}
-		f.add(k.key)
 	}
 	return nil
 }
@@ -237,19 +231,28 @@ type releaseMsg struct {
 }
 
 // release deletes the keys that event set for the destination. A key that
-// another event set since stays.
-func (s *Stage) release(b *batch, pt *store.Partition, m releaseMsg) error {
+// another event set since stays. The release is addressed to the person the
+// event was processed for; when that person has since been merged into
+// another (an alias now), its marks moved there, so the release follows.
+func (s *Stage) release(b *batch, pt *store.Partition, k string, raw []byte, m releaseMsg, hops int) error {
 	ev := &event.Event{EventID: m.EventID, EventName: m.EventName, Properties: event.Properties{OrderID: m.OrderID}}
-	for _, k := range dedupeKeys(m.Destination, ev) {
-		v, ok, err := pt.Get(k.key)
+	for _, dk := range dedupeKeys(m.Destination, ev) {
+		v, ok, err := pt.Get(dk.key)
 		if err != nil {
 			return err
 		}
-		if _, id, okm := decodeMark(v); ok && okm && id == m.EventID {
-			if err := pt.Delete(b.out, k.key); err != nil {
+		if mv, okm := decodeMark(v); ok && okm && mv.eventID == m.EventID {
+			if err := deleteMark(b, pt, dk.key, mv); err != nil {
 				return err
 			}
 		}
+	}
+	e, err := s.lookup(pt, k)
+	if err != nil {
+		return err
+	}
+	if e.aliasTo != "" && hops < maxHops {
+		s.internal(b, e.aliasTo, KindRelease, hops+1, e.aliasRank, raw)
 	}
 	return nil
 }
@@ -281,13 +284,17 @@ func (s *Stage) sweep(b *batch, id int32, pt *store.Partition) error {
 	if from == nil {
 		from = []byte{prefixDedupe}
 	}
-	var expired [][]byte
+	type mark struct {
+		key []byte
+		v   markValue
+	}
+	var expired []mark
 	var last []byte
 	n := 0
 	err := pt.Scan(from, []byte{prefixDedupe + 1}, func(k, v []byte) bool {
 		n++
-		if at, _, ok := decodeMark(v); ok && at <= cutoff {
-			expired = append(expired, append([]byte(nil), k...))
+		if m, ok := decodeMark(v); ok && m.at <= cutoff {
+			expired = append(expired, mark{append([]byte(nil), k...), m})
 		}
 		last = k
 		return n < s.cfg.SweepPerBatch
@@ -300,8 +307,8 @@ func (s *Stage) sweep(b *batch, id int32, pt *store.Partition) error {
 	} else {
 		s.cursor[id] = append(append([]byte(nil), last...), 0) // just past the last key seen
 	}
-	for _, k := range expired {
-		if err := pt.Delete(b.out, k); err != nil {
+	for _, m := range expired {
+		if err := deleteMark(b, pt, m.key, m.v); err != nil {
 			return err
 		}
 	}

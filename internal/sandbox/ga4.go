@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,14 +18,17 @@ const ga4Name = "ga4"
 
 // Limits of the GA4 Measurement Protocol (platform-apis.md §2c).
 const (
-	ga4MaxBodyBytes     = 130 * 1000
-	ga4MaxEvents        = 25
-	ga4MaxParams        = 25
-	ga4MaxUserProps     = 25
-	ga4MaxNameLen       = 40
-	ga4MaxParamValueLen = 100
-	ga4MaxBackdate      = 72 * time.Hour
-	ga4FutureSkew       = 5 * time.Minute
+	ga4MaxBodyBytes = 130 * 1000
+	ga4MaxEvents    = 25
+	ga4MaxParams    = 25
+	ga4MaxUserProps = 25
+	// User property names and string values are shorter than params'.
+	ga4MaxUserPropNameLen  = 24
+	ga4MaxUserPropValueLen = 36
+	ga4MaxNameLen          = 40
+	ga4MaxParamValueLen    = 100
+	ga4MaxBackdate         = 72 * time.Hour
+	ga4FutureSkew          = 5 * time.Minute
 )
 
 var (
@@ -38,7 +42,9 @@ var (
 		"error", "first_open", "first_visit", "in_app_purchase", "notification_dismiss", "notification_foreground",
 		"notification_open", "notification_receive", "os_update", "session_start", "session_start_with_rollout",
 		"user_engagement"}
-	ga4ReservedPrefixes = []string{"_", "firebase_", "ga_", "google_", "gtag."}
+	// ga4ReservedUserProps are user property names GA4 reserves.
+	ga4ReservedUserProps = []string{"first_open_time", "first_visit_time", "last_deep_link_referrer", "user_id", "first_open_after_install"}
+	ga4ReservedPrefixes  = []string{"_", "firebase_", "ga_", "google_", "gtag."}
 )
 
 // ga4API emulates POST /mp/collect and the validation server at
@@ -158,6 +164,9 @@ func checkGA4(req *ga4Request, app bool, now time.Time) []ga4Message {
 	if len(req.UserProperties) > ga4MaxUserProps {
 		bad("user_properties", "EXCEEDED_MAX_ENTITIES", "at most %d user properties", ga4MaxUserProps)
 	}
+	for name, raw := range req.UserProperties {
+		checkGA4UserProperty(name, raw, bad)
+	}
 	if c := req.Consent; c != nil {
 		for _, v := range []struct{ k, v string }{{"ad_user_data", c.AdUserData}, {"ad_personalization", c.AdPersonalization}} {
 			if v.v != "" && v.v != "GRANTED" && v.v != "DENIED" {
@@ -242,6 +251,32 @@ func checkGA4(req *ga4Request, app bool, now time.Time) []ga4Message {
 		}
 	}
 	return msgs
+}
+
+// checkGA4UserProperty: a name of at most 24 characters, not reserved,
+// and {"value": a string of at most 36 characters or a number}.
+func checkGA4UserProperty(name string, raw json.RawMessage, bad func(path, code, format string, args ...any)) {
+	switch {
+	case len(name) > ga4MaxUserPropNameLen || !ga4NameRe.MatchString(name):
+		bad("user_properties", "NAME_INVALID", "user property name [%s] must be at most %d letters, digits and underscores", name, ga4MaxUserPropNameLen)
+	case isGA4Reserved(name) || slices.Contains(ga4ReservedUserProps, name):
+		bad("user_properties", "NAME_RESERVED", "user property name [%s] is reserved", name)
+	}
+	var p struct {
+		Value json.RawMessage `json:"value"`
+	}
+	var s string
+	var f float64
+	switch {
+	case json.Unmarshal(raw, &p) != nil || len(p.Value) == 0:
+		bad("user_properties", "VALUE_INVALID", "user property [%s] must be an object with a value", name)
+	case json.Unmarshal(p.Value, &s) == nil:
+		if len(s) > ga4MaxUserPropValueLen {
+			bad("user_properties", "VALUE_OUT_OF_BOUNDS", "user property [%s] is longer than %d characters", name, ga4MaxUserPropValueLen)
+		}
+	case json.Unmarshal(p.Value, &f) != nil:
+		bad("user_properties", "VALUE_INVALID", "user property [%s] must be a string or a number", name)
+	}
 }
 
 func isGA4Reserved(name string) bool {

@@ -18,6 +18,7 @@ func ga4Body(now time.Time) map[string]any {
 			"sha256_email_address": []string{sha("johnsmith@gmail.com")},
 			"address":              []any{map[string]any{"sha256_first_name": sha("john"), "city": "menlo park", "country": "US"}},
 		},
+		"user_properties": map[string]any{"lifetime_value": map[string]any{"value": 1240.5}, "rfm_segment": map[string]any{"value": "R4F3M5"}},
 		"events": []any{
 			map[string]any{"name": "purchase", "timestamp_micros": now.Add(-time.Hour).UnixMicro(),
 				"params": map[string]any{"transaction_id": "o-1", "value": 10.5, "currency": "USD"}},
@@ -63,6 +64,21 @@ func TestGA4ValidationMessages(t *testing.T) {
 			b["user_data"] = map[string]any{"address": []any{map[string]any{"country": sha("us")}}}
 		}, "user_data.address[0]", "VALUE_INVALID"},
 		{"bad consent", "measurement_id=G-ABC123", func(b map[string]any) { b["consent"] = map[string]any{"ad_user_data": "yes"} }, "consent.ad_user_data", "VALUE_INVALID"},
+		{"user property name over 24", "measurement_id=G-ABC123", func(b map[string]any) {
+			b["user_properties"] = map[string]any{strings.Repeat("a", 25): map[string]any{"value": 1}}
+		}, "user_properties", "NAME_INVALID"},
+		{"reserved user property", "measurement_id=G-ABC123", func(b map[string]any) {
+			b["user_properties"] = map[string]any{"first_open_time": map[string]any{"value": 1}}
+		}, "user_properties", "NAME_RESERVED"},
+		{"user property value over 36", "measurement_id=G-ABC123", func(b map[string]any) {
+			b["user_properties"] = map[string]any{"segment": map[string]any{"value": strings.Repeat("x", 37)}}
+		}, "user_properties", "VALUE_OUT_OF_BOUNDS"},
+		{"user property without value object", "measurement_id=G-ABC123", func(b map[string]any) {
+			b["user_properties"] = map[string]any{"segment": "R1F1M1"}
+		}, "user_properties", "VALUE_INVALID"},
+		{"user property value neither string nor number", "measurement_id=G-ABC123", func(b map[string]any) {
+			b["user_properties"] = map[string]any{"new": map[string]any{"value": true}}
+		}, "user_properties", "VALUE_INVALID"},
 		{"param value over 100", "measurement_id=G-ABC123", func(b map[string]any) {
 			ev(b)["params"].(map[string]any)["note"] = strings.Repeat("x", 101)
 		}, "events", "VALUE_OUT_OF_BOUNDS"},

@@ -83,6 +83,13 @@ type dmEvent struct {
 	AdIdentifiers         *dmAdIdentifiers `json:"adIdentifiers"`
 	Currency              string           `json:"currency"`
 	ConversionValue       *float64         `json:"conversionValue"`
+	UserProperties        *dmUserProps     `json:"userProperties"`
+}
+
+// dmUserProps is what the advertiser assessed about the customer.
+type dmUserProps struct {
+	CustomerType        string `json:"customerType"`
+	CustomerValueBucket string `json:"customerValueBucket"`
 }
 
 type dmUserData struct {
@@ -222,6 +229,14 @@ func checkDMRequest(req *dmRequest, now time.Time) []fieldViolation {
 		}
 		if e.ConversionValue != nil && *e.ConversionValue < 0 {
 			bad(f+".conversionValue", "must not be negative")
+		}
+		if u := e.UserProperties; u != nil {
+			if !slices.Contains([]string{"", "CUSTOMER_TYPE_UNSPECIFIED", "NEW", "RETURNING", "REENGAGED"}, u.CustomerType) {
+				bad(f+".userProperties.customerType", "must be NEW, RETURNING or REENGAGED")
+			}
+			if !slices.Contains([]string{"", "CUSTOMER_VALUE_BUCKET_UNSPECIFIED", "LOW", "MEDIUM", "HIGH"}, u.CustomerValueBucket) {
+				bad(f+".userProperties.customerValueBucket", "must be LOW, MEDIUM or HIGH")
+			}
 		}
 		checkDMConsent(e.Consent, f+".consent", bad)
 		if a := e.AdIdentifiers; a != nil {

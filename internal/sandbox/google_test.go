@@ -100,6 +100,7 @@ func dmEventJSON(now time.Time, txn string) map[string]any {
 		"consent":         map[string]any{"adUserData": "CONSENT_GRANTED"},
 		"currency":        "USD",
 		"conversionValue": 10.5,
+		"userProperties":  map[string]any{"customerType": "RETURNING", "customerValueBucket": "HIGH"},
 	}
 }
 
@@ -176,6 +177,8 @@ func TestGoogleIngestRejects(t *testing.T) {
 		{"nothing to match", func(_, ev map[string]any) { delete(ev, "userData"); delete(ev, "adIdentifiers") }, "events[1]"},
 		{"bad consent", func(_, ev map[string]any) { ev["consent"] = map[string]any{"adUserData": "GRANTED"} }, "events[1].consent.adUserData"},
 		{"lowercase currency", func(_, ev map[string]any) { ev["currency"] = "usd" }, "events[1].currency"},
+		{"customer type not in the enum", func(_, ev map[string]any) { ev["userProperties"] = map[string]any{"customerType": "new"} }, "events[1].userProperties.customerType"},
+		{"value bucket not in the enum", func(_, ev map[string]any) { ev["userProperties"] = map[string]any{"customerValueBucket": "VIP"} }, "events[1].userProperties.customerValueBucket"},
 		{"no encoding with user data", func(req, _ map[string]any) { delete(req, "encoding") }, "encoding"},
 		{"no destination", func(req, _ map[string]any) { req["destinations"] = []any{} }, "destinations"},
 		{"unknown reference", func(_, ev map[string]any) { ev["destinationReferences"] = []string{"nope"} }, "events[1].destinationReferences"},

@@ -43,6 +43,9 @@
 //     forbids personal data in user_id, so such a value is dropped.
 //   - The api_secret is a query parameter, as GA4 documents; it is scrubbed
 //     from every transport error.
+//   - Value signals: purchases get the parameter customer_type (new or
+//     returning); the request gets the user properties lifetime_value and
+//     rfm_segment when known.
 package ga4
 
 import (

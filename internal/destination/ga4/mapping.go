@@ -18,8 +18,24 @@ type Request struct {
 	UserID        string    `json:"user_id,omitempty"`
 	Consent       *Consent  `json:"consent,omitempty"`
 	UserData      *UserData `json:"user_data,omitempty"`
-	Events        []Event   `json:"events"`
+	// UserProperties carry the person's value signals (lifetime_value,
+	// rfm_segment); GA4 reports them once registered as user-scoped custom
+	// dimensions or metrics.
+	UserProperties map[string]UserProperty `json:"user_properties,omitempty"`
+	Events         []Event                 `json:"events"`
 }
+
+// UserProperty is one user property's value: a string or a number.
+type UserProperty struct {
+	Value any `json:"value"`
+}
+
+// User property and parameter names for the value signals.
+const (
+	PropLifetimeValue = "lifetime_value"
+	PropRFMSegment    = "rfm_segment"
+	ParamCustomerType = "customer_type"
+)
 
 // Consent is the request's consent state.
 type Consent struct {
@@ -60,6 +76,9 @@ type Params struct {
 	Items         []Item   `json:"items,omitempty"`
 	// EventID lets GA4 reports be joined with signalpipe's outcomes.
 	EventID string `json:"event_id,omitempty"`
+	// CustomerType is "new" on the person's first purchase, "returning" on
+	// later ones; absent on other events.
+	CustomerType string `json:"customer_type,omitempty"`
 }
 
 // Item is one line item.
@@ -117,8 +136,38 @@ func (c Config) Map(ev *event.Event) (Request, []string, error) {
 	for _, it := range ev.Properties.Contents {
 		p.Items = append(p.Items, Item{ItemID: it.ID, Quantity: it.Quantity, Price: it.ItemPrice})
 	}
+	r.UserProperties = valueSignals(ev.Enrichment, &p)
 	r.Events = []Event{{Name: c.EventName(ev.EventName), TimestampMicros: ev.EventTime.UnixMicro(), Params: p}}
 	return r, warnings, nil
+}
+
+// valueSignals maps the process stage's value signals: new_customer to the
+// event's customer_type parameter, lifetime value and RFM segment to user
+// properties (they describe the person, not the event).
+func valueSignals(en *event.Enrichment, p *Params) map[string]UserProperty {
+	if en == nil {
+		return nil
+	}
+	if nc := en.NewCustomer; nc != nil {
+		p.CustomerType = "returning"
+		if *nc {
+			p.CustomerType = "new"
+		}
+	}
+	var up map[string]UserProperty
+	set := func(name string, v any) {
+		if up == nil {
+			up = map[string]UserProperty{}
+		}
+		up[name] = UserProperty{Value: v}
+	}
+	if v := en.LifetimeValue; v != nil {
+		set(PropLifetimeValue, *v)
+	}
+	if en.RFM != "" {
+		set(PropRFMSegment, en.RFM)
+	}
+	return up
 }
 
 // userData is the user-provided data by Google's rules, which GA4 shares

@@ -23,6 +23,9 @@
 // event has none) and userData: up to three identifiers, SHA-256 hex of the
 // e-mail, the phone (E.164 with '+') and an address (hashed given and family
 // name, unhashed region code and postal code), normalized by pii.Google.
+// userProperties carries the value signals: customerType NEW or RETURNING
+// (purchases) and customerValueBucket LOW, MEDIUM or HIGH from the lifetime
+// value on customer_value_buckets.
 //
 // # Decisions on points platform-apis.md leaves open
 //
@@ -80,6 +83,9 @@ type Config struct {
 	// DefaultPhoneRegion is used for phone numbers without a country code
 	// when the event has no address country.
 	DefaultPhoneRegion string `yaml:"default_phone_region"`
+	// ValueBuckets turn a customer's lifetime value into the
+	// customerValueBucket Google takes (LOW, MEDIUM, HIGH).
+	ValueBuckets ValueBuckets `yaml:"customer_value_buckets"`
 	// Credentials: service_account_key_file, or client_id_env,
 	// client_secret_env and refresh_token_env; token_url.
 	googleapi.Credentials `yaml:",inline"`
@@ -110,6 +116,32 @@ const (
 	MaxDestinations = 10
 )
 
+// ValueBuckets are the lifetime values (in the account's currency, as the
+// CRM or the purchases state them) from which a customer counts as MEDIUM
+// and HIGH value; below Medium it is LOW.
+type ValueBuckets struct {
+	Medium float64 `yaml:"medium"`
+	High   float64 `yaml:"high"`
+}
+
+// Default value bucket thresholds: the edges of the RFM monetary bands the
+// process stage scores (200 and 1,000).
+const (
+	DefaultValueBucketMedium = 200
+	DefaultValueBucketHigh   = 1000
+)
+
+// Bucket is the bucket of a lifetime value v.
+func (b ValueBuckets) Bucket(v float64) string {
+	switch {
+	case v >= b.High:
+		return BucketHigh
+	case v >= b.Medium:
+		return BucketMedium
+	}
+	return BucketLow
+}
+
 // DefaultEvents are the conversions sent when events is empty.
 var DefaultEvents = []string{event.NamePurchase, event.NameLead, event.NameSignUp, event.NameQualifiedLead, event.NameClosedDeal}
 
@@ -124,6 +156,9 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.Endpoint == "" {
 		c.Endpoint = DefaultEndpoint
+	}
+	if c.ValueBuckets == (ValueBuckets{}) {
+		c.ValueBuckets = ValueBuckets{Medium: DefaultValueBucketMedium, High: DefaultValueBucketHigh}
 	}
 	c.Credentials.ApplyDefaults()
 	c.Fill(destination.Delivery{
@@ -154,6 +189,9 @@ func (c Config) Validate() error {
 	}
 	if c.DefaultPhoneRegion != "" && !regionRe.MatchString(c.DefaultPhoneRegion) {
 		add("default_phone_region", "must be an upper-case ISO-3166 alpha-2 code such as US, not %q", c.DefaultPhoneRegion)
+	}
+	if b := c.ValueBuckets; !(b.Medium > 0 && b.High > b.Medium) {
+		add("customer_value_buckets", "need 0 < medium < high, got medium %v, high %v", b.Medium, b.High)
 	}
 	errs = append(errs, c.Credentials.Validate()...)
 	if err := c.Delivery.Validate(destination.DeliveryLimits{

@@ -28,6 +28,9 @@ func TestValidate(t *testing.T) {
 		{"half a refresh token setup", func(c *Config) { c.ClientSecretEnv = "" }, "client_secret_env"},
 		{"age over the lookback", func(c *Config) { c.MaxEventAge = MaxEventAgeLimit + 1 }, "max_event_age"},
 		{"bad token url", func(c *Config) { c.TokenURL = "oauth2" }, "token_url"},
+		{"value buckets out of order", func(c *Config) { c.ValueBuckets = ValueBuckets{Medium: 500, High: 500} }, "customer_value_buckets"},
+		{"value bucket medium not positive", func(c *Config) { c.ValueBuckets = ValueBuckets{Medium: -1, High: 500} }, "customer_value_buckets"},
+		{"own value buckets", func(c *Config) { c.ValueBuckets = ValueBuckets{Medium: 50, High: 80} }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

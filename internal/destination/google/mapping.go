@@ -12,16 +12,33 @@ import (
 
 // Event is one Data Manager API event.
 type Event struct {
-	DestinationReferences []string       `json:"destinationReferences,omitempty"`
-	TransactionID         string         `json:"transactionId"`
-	EventTimestamp        string         `json:"eventTimestamp"`
-	EventSource           string         `json:"eventSource"`
-	UserData              *UserData      `json:"userData,omitempty"`
-	Consent               *Consent       `json:"consent,omitempty"`
-	AdIdentifiers         *AdIdentifiers `json:"adIdentifiers,omitempty"`
-	Currency              string         `json:"currency,omitempty"`
-	ConversionValue       *float64       `json:"conversionValue,omitempty"`
+	DestinationReferences []string        `json:"destinationReferences,omitempty"`
+	TransactionID         string          `json:"transactionId"`
+	EventTimestamp        string          `json:"eventTimestamp"`
+	EventSource           string          `json:"eventSource"`
+	UserData              *UserData       `json:"userData,omitempty"`
+	Consent               *Consent        `json:"consent,omitempty"`
+	AdIdentifiers         *AdIdentifiers  `json:"adIdentifiers,omitempty"`
+	Currency              string          `json:"currency,omitempty"`
+	ConversionValue       *float64        `json:"conversionValue,omitempty"`
+	UserProperties        *UserProperties `json:"userProperties,omitempty"`
 }
+
+// UserProperties is what the advertiser knows of the customer when the
+// event happened: new or returning, and a value bucket.
+type UserProperties struct {
+	CustomerType        string `json:"customerType,omitempty"`
+	CustomerValueBucket string `json:"customerValueBucket,omitempty"`
+}
+
+// Customer types and value buckets, as the Data Manager API spells them.
+const (
+	CustomerNew       = "NEW"
+	CustomerReturning = "RETURNING"
+	BucketLow         = "LOW"
+	BucketMedium      = "MEDIUM"
+	BucketHigh        = "HIGH"
+)
 
 // UserData holds at most ten identifiers, each with exactly one field set.
 type UserData struct {
@@ -106,6 +123,7 @@ func (c Config) Map(ev *event.Event) (Event, []string, error) {
 		}
 	}
 	out.AdIdentifiers = adIdentifiers(ev)
+	out.UserProperties = c.userProperties(ev.Enrichment)
 	ud, warnings := c.userData(ev)
 	if len(ud.UserIdentifiers) > 0 {
 		out.UserData = &ud
@@ -114,6 +132,29 @@ func (c Config) Map(ev *event.Event) (Event, []string, error) {
 		return Event{}, warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "the event has no click id, e-mail, phone or complete address Google can match on"}
 	}
 	return out, warnings, nil
+}
+
+// userProperties maps the process stage's value signals: new_customer to
+// NEW or RETURNING, the lifetime value to a bucket on the configured
+// thresholds. Nil when neither is known.
+func (c Config) userProperties(en *event.Enrichment) *UserProperties {
+	if en == nil {
+		return nil
+	}
+	var up UserProperties
+	if nc := en.NewCustomer; nc != nil {
+		up.CustomerType = CustomerReturning
+		if *nc {
+			up.CustomerType = CustomerNew
+		}
+	}
+	if v := en.LifetimeValue; v != nil {
+		up.CustomerValueBucket = c.ValueBuckets.Bucket(*v)
+	}
+	if up == (UserProperties{}) {
+		return nil
+	}
+	return &up
 }
 
 // adIdentifiers is the one click id Google takes, or nil.

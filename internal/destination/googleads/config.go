@@ -44,6 +44,9 @@
 //     gclid+time pair would need the original conversion's time, which the
 //     event does not carry), so events without an order id are rejected.
 //   - Maximum event age 90 days (the longest click lookback).
+//   - No value signals: customer_type is allow-listed (an account not on
+//     the list has the upload refused) and there is no value-bucket field;
+//     the google type (Data Manager userProperties) carries them.
 package googleads
 
 import (

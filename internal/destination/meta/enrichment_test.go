@@ -29,12 +29,7 @@ func TestEnrichmentFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ev := base
-			ev.Enrichment = tt.en
-			se, _, err := c.Map(&ev)
-			if err != nil {
-				t.Fatal(err)
-			}
+			se := mapEnriched(t, c, base, tt.en)
 			b, _ := json.Marshal(se)
 			if se.EventName != tt.wantName {
 				t.Errorf("event_name %q, want %q", se.EventName, tt.wantName)
@@ -45,4 +40,51 @@ func TestEnrichmentFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestValueSignals: the process stage's value signals reach custom_data as
+// custom properties (the whole custom_data is compared, so nothing else,
+// such as predicted_ltv, appears); with none there are none.
+func TestValueSignals(t *testing.T) {
+	t.Parallel()
+	c := testConfig()
+	yes, no := true, false
+	ltv := 880.0
+	base := event.Event{EventID: "e", EventName: event.NameLead, Source: event.SourceCRM, EventTime: time.Now(), User: event.User{Email: "a@b.example"}}
+	tests := []struct {
+		name string
+		en   *event.Enrichment
+		want string // custom_data as JSON; "" for absent
+	}{
+		{"no enrichment, no properties", nil, ""},
+		{"identity only", &event.Enrichment{Identity: "k"}, ""},
+		{"first purchase", &event.Enrichment{NewCustomer: &yes}, `{"customer_type":"new"}`},
+		{"returning with value and segment", &event.Enrichment{NewCustomer: &no, LifetimeValue: &ltv, RFM: "R2F4M4"},
+			`{"customer_type":"returning","lifetime_value":880,"rfm_segment":"R2F4M4"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			se := mapEnriched(t, c, base, tt.en)
+			got := ""
+			if se.CustomData != nil {
+				b, _ := json.Marshal(se.CustomData)
+				got = string(b)
+			}
+			if got != tt.want {
+				t.Errorf("custom_data %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// mapEnriched maps a copy of base with the enrichment en.
+func mapEnriched(t *testing.T, c Config, base event.Event, en *event.Enrichment) ServerEvent {
+	t.Helper()
+	base.Enrichment = en
+	se, _, err := c.Map(&base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return se
 }

@@ -56,6 +56,12 @@ type CustomData struct {
 	OrderID  string    `json:"order_id,omitempty"`
 	Contents []Content `json:"contents,omitempty"`
 	NumItems int       `json:"num_items,omitempty"`
+	// Custom properties (Meta takes any; usable in custom conversion and
+	// audience rules): the process stage's value signals. Lifetime value is
+	// realized value, not a prediction, so it is not sent as predicted_ltv.
+	CustomerType  string   `json:"customer_type,omitempty"` // "new" or "returning", on purchases
+	LifetimeValue *float64 `json:"lifetime_value,omitempty"`
+	RFMSegment    string   `json:"rfm_segment,omitempty"`
 }
 
 // Content is one line item.
@@ -167,7 +173,7 @@ func (c Config) Map(ev *event.Event) (ServerEvent, []string, error) {
 	if ev.Source == event.SourceApp {
 		se.AppData = &AppData{AdvertiserTrackingEnabled: 0, ApplicationTrackingEnabled: 1, Extinfo: appExtinfo(ev)}
 	}
-	se.CustomData = customData(ev.Properties)
+	se.CustomData = customData(ev.Properties, ev.Enrichment)
 	if en := ev.Enrichment; en != nil && en.LimitedDataUse {
 		zero := 0
 		se.DataProcessingOptions = []string{"LDU"}
@@ -189,14 +195,24 @@ func appExtinfo(ev *event.Event) []string {
 	return ext
 }
 
-func customData(p event.Properties) *CustomData {
-	if p.Value == nil && p.Currency == "" && p.OrderID == "" && len(p.Contents) == 0 {
-		return nil
-	}
+func customData(p event.Properties, en *event.Enrichment) *CustomData {
 	cd := &CustomData{Value: p.Value, Currency: strings.ToLower(p.Currency), OrderID: p.OrderID}
 	for _, it := range p.Contents {
 		cd.Contents = append(cd.Contents, Content(it))
 		cd.NumItems += max(it.Quantity, 1)
+	}
+	if en != nil {
+		if nc := en.NewCustomer; nc != nil {
+			cd.CustomerType = "returning"
+			if *nc {
+				cd.CustomerType = "new"
+			}
+		}
+		cd.LifetimeValue, cd.RFMSegment = en.LifetimeValue, en.RFM
+	}
+	if cd.Value == nil && cd.Currency == "" && cd.OrderID == "" && cd.Contents == nil &&
+		cd.CustomerType == "" && cd.LifetimeValue == nil && cd.RFMSegment == "" {
+		return nil
 	}
 	return cd
 }

@@ -40,6 +40,8 @@
 //	  "cookies":    {"fbp": "...", "fbc": "...", "ttp": "...", "scid": "..."}, omitted when none
 //	  "properties": {"value": 59.9, "currency": "EUR", "order_id": "...", "contents": [...]},
 //	  "consent":    {"ad_user_data": "granted", ...}           omitted when the event has none
+//	  "customer":   {"new_customer": false, "lifetime_value": 1240.5, "rfm": "R4F3M5"}
+//	                                              the process stage's value signals, omitted when none
 //	}
 //
 // Every user value is normalized with Meta's rules (package pii: e-mail

@@ -21,6 +21,17 @@ type Event struct {
 	Cookies    Cookies     `json:"cookies,omitzero"`
 	Properties *Properties `json:"properties,omitempty"`
 	Consent    *Consent    `json:"consent,omitempty"`
+	Customer   *Customer   `json:"customer,omitempty"`
+}
+
+// Customer holds the process stage's value signals for the person.
+type Customer struct {
+	// NewCustomer is set on purchases: true on the person's first.
+	NewCustomer *bool `json:"new_customer,omitempty"`
+	// LifetimeValue is the CRM's customer value, else the purchases seen.
+	LifetimeValue *float64 `json:"lifetime_value,omitempty"`
+	// RFM is the recency/frequency/monetary segment, e.g. "R3F2M5".
+	RFM string `json:"rfm,omitempty"`
 }
 
 // User holds the customer's identifiers, each normalized with Meta's rules
@@ -107,6 +118,9 @@ func (c Config) Map(ev *event.Event) (Event, []string, error) {
 		out.Consent = &cs
 	}
 	out.Properties = properties(ev.Properties)
+	if en := ev.Enrichment; en != nil && (en.NewCustomer != nil || en.LifetimeValue != nil || en.RFM != "") {
+		out.Customer = &Customer{NewCustomer: en.NewCustomer, LifetimeValue: en.LifetimeValue, RFM: en.RFM}
+	}
 
 	var warnings []string
 	opts := pii.Options{}

@@ -152,9 +152,19 @@ func TestMapping(t *testing.T) {
 				t.Errorf("external_id_sha256 = %q", e.User.ExternalIDSHA256)
 			}
 		}},
-		{"no properties, cookies, click ids or consent: keys omitted", func(*Config, *event.Event) {}, func(t *testing.T, e Event, err error) {
+		{"a first purchase says new_customer true", func(_ *Config, e *event.Event) {
+			yes := true
+			e.Enrichment = &event.Enrichment{Identity: "k", NewCustomer: &yes}
+		}, func(t *testing.T, e Event, err error) {
+			if err != nil || e.Customer == nil || e.Customer.NewCustomer == nil || !*e.Customer.NewCustomer || e.Customer.LifetimeValue != nil || e.Customer.RFM != "" {
+				t.Errorf("customer %+v, err %v; want new_customer true alone", e.Customer, err)
+			}
+		}},
+		{"no properties, cookies, click ids, consent or value signals: keys omitted", func(_ *Config, e *event.Event) {
+			e.Enrichment = &event.Enrichment{Identity: "k"}
+		}, func(t *testing.T, e Event, err error) {
 			b, _ := json.Marshal(e)
-			for _, k := range []string{"properties", "cookies", "click_ids", "consent"} {
+			for _, k := range []string{"properties", "cookies", "click_ids", "consent", "customer"} {
 				if bytes.Contains(b, []byte(`"`+k+`"`)) {
 					t.Errorf("%s present in %s", k, b)
 				}
