@@ -4,6 +4,7 @@
 package kafkax
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -187,7 +188,18 @@ func (c Config) ClientOpts() ([]kgo.Opt, error) {
 		kgo.MetadataMaxAge(c.MetadataMaxAge),
 	}
 	if codec, ok := codecs[c.Compression]; ok {
-		opts = append(opts, kgo.ProducerBatchCompression(codec))
+		// The compressor is built here rather than by each client from
+		// ProducerBatchCompression: franz-go normalizes that option's slice in
+		// place, which races when clients built from these options start
+		// concurrently (the race detector caught it).
+		comp, err := kgo.DefaultCompressor(codec)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.compression: %w", err)
+		}
+		if comp == nil {
+			comp = uncompressed{}
+		}
+		opts = append(opts, kgo.WithCompressor(comp))
 	}
 	if c.TLS.Enabled {
 		tc, err := c.tlsConfig()
@@ -211,6 +223,13 @@ func (c Config) ClientOpts() ([]kgo.Opt, error) {
 		}
 	}
 	return opts, nil
+}
+
+// uncompressed is the compressor for kafka.compression none.
+type uncompressed struct{}
+
+func (uncompressed) Compress(_ *bytes.Buffer, src []byte, _ ...kgo.CompressFlag) ([]byte, kgo.CompressionCodecType) {
+	return src, kgo.CodecNone
 }
 
 func (c Config) tlsConfig() (*tls.Config, error) {
