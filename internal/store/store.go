@@ -71,6 +71,14 @@ type Config struct {
 	MaxLocalAge time.Duration
 	// RestoreTimeout bounds restoring one partition.
 	RestoreTimeout time.Duration
+	// RetryAfter is how long a partition that failed to open is left
+	// before it is tried again; meanwhile asking for it returns the error
+	// at once. Default DefaultRetryAfter.
+	RetryAfter time.Duration
+	// BeforeOpen, when set, runs in the opening goroutine before each
+	// attempt to open a partition; an error fails the attempt. It is for
+	// tests that make restores slow or failing.
+	BeforeOpen func(ctx context.Context, partition int32) error
 	// CacheBytes is the block cache all partitions share; MemTableBytes
 	// the write buffer of each partition (up to two are held while one
 	// flushes). Together they bound the store's memory.
@@ -88,6 +96,11 @@ type Store struct {
 	parts map[int32]*Partition
 	cache *pebble.Cache
 
+	// opening are the partitions being opened in the background, failed
+	// when each last failed to open (restore.go).
+	opening map[int32]*opening
+	failed  map[int32]failure
+
 	mu      sync.Mutex
 	revoked map[int32]bool
 }
@@ -102,6 +115,9 @@ func Open(cfg Config) (*Store, error) {
 	}
 	if cfg.RestoreTimeout <= 0 {
 		cfg.RestoreTimeout = 5 * time.Minute
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = DefaultRetryAfter
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -118,7 +134,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
 	}
-	return &Store{cfg: cfg, parts: map[int32]*Partition{}, revoked: map[int32]bool{}, cache: pebble.NewCache(cfg.CacheBytes)}, nil
+	return &Store{cfg: cfg, parts: map[int32]*Partition{}, opening: map[int32]*opening{}, failed: map[int32]failure{}, revoked: map[int32]bool{}, cache: pebble.NewCache(cfg.CacheBytes)}, nil
 }
 
 // Memory defaults: see Config.CacheBytes.
@@ -145,6 +161,8 @@ func (s *Store) closeRevoked() {
 	s.revoked = map[int32]bool{}
 	s.mu.Unlock()
 	for p := range rev {
+		s.abandon(p)
+		delete(s.failed, p)
 		if pt, ok := s.parts[p]; ok {
 			pt.close()
 			delete(s.parts, p)
@@ -153,17 +171,10 @@ func (s *Store) closeRevoked() {
 }
 
 // Partition returns partition p, opening and catching it up from the
-// changelog if it is not open.
+// changelog if it is not open, however long that takes (up to
+// Config.RestoreTimeout); PartitionBy bounds the wait.
 func (s *Store) Partition(ctx context.Context, p int32) (*Partition, error) {
-	if pt, ok := s.parts[p]; ok {
-		return pt, nil
-	}
-	pt, err := s.open(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	s.parts[p] = pt
-	return pt, nil
+	return s.PartitionBy(ctx, p, time.Time{})
 }
 
 // Commit makes the pending writes of every open partition durable locally;
@@ -195,6 +206,10 @@ func (s *Store) Discard() {
 // Close closes every partition. The store stays usable: a partition used
 // again is reopened and caught up.
 func (s *Store) Close() {
+	for p := range s.opening {
+		s.abandon(p)
+	}
+	clear(s.failed)
 	for p, pt := range s.parts {
 		pt.close()
 		delete(s.parts, p)

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -262,4 +264,109 @@ func BenchmarkRestore(b *testing.B) {
 		s.Release()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/keys*1e6/1e9, "s/1M-keys")
+}
+
+// TestPartitionByGoesOnRestoringInBackground: a batch that may wait only a
+// little gets ErrNotReady while the restore is slow, the restore is not
+// started again by the next call, and the partition comes back with its
+// state once the restore ends.
+func TestPartitionByGoesOnRestoringInBackground(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	base := cluster(t, 1)
+	w := open(t, base, t.TempDir(), nil)
+	pt, err := w.Partition(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newTxn(t, base, "writer")
+	x.run(ctx, true, func(out *kafkax.Output) { _ = pt.Set(out, []byte("pk"), []byte("v")) })
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	release := make(chan struct{})
+	var attempts atomic.Int32
+	s, err := store.Open(store.Config{Name: "test", Topic: topic, Dir: t.TempDir(), ClientOpts: base, RestoreTimeout: 30 * time.Second,
+		BeforeOpen: func(ctx context.Context, _ int32) error {
+			attempts.Add(1)
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Release)
+	for range 3 {
+		start := time.Now()
+		if _, err := s.PartitionBy(ctx, 0, start.Add(50*time.Millisecond)); !errors.Is(err, store.ErrNotReady) {
+			t.Fatalf("slow restore: err = %v, want ErrNotReady", err)
+		}
+		if waited := time.Since(start); waited > 5*time.Second {
+			t.Fatalf("waited %s for a 50ms bound", waited)
+		}
+	}
+	close(release)
+	got, err := s.PartitionBy(ctx, 0, time.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := got.Get([]byte("pk")); err != nil || !ok || string(v) != "v" {
+		t.Errorf("restored pk = %q %v %v, want v", v, ok, err)
+	}
+	if n := attempts.Load(); n != 1 {
+		t.Errorf("restore started %d times, want once across the calls", n)
+	}
+}
+
+// TestPartitionByFailedOpenRetriesLater: a partition that fails to open
+// returns the error, returns it again at once within RetryAfter without a
+// new attempt, and opens once the cause is gone.
+func TestPartitionByFailedOpenRetriesLater(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	base := cluster(t, 1)
+	broken := errors.New("disk full")
+	var failing atomic.Bool
+	failing.Store(true)
+	var attempts atomic.Int32
+	s, err := store.Open(store.Config{Name: "test", Topic: topic, Dir: t.TempDir(), ClientOpts: base, RetryAfter: 200 * time.Millisecond,
+		BeforeOpen: func(context.Context, int32) error {
+			attempts.Add(1)
+			if failing.Load() {
+				return broken
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Release)
+	if _, err := s.PartitionBy(ctx, 0, time.Now().Add(5*time.Second)); !errors.Is(err, broken) {
+		t.Fatalf("err = %v, want the open's error", err)
+	}
+	if _, err := s.PartitionBy(ctx, 0, time.Now().Add(5*time.Second)); !errors.Is(err, broken) {
+		t.Fatalf("second call: err = %v, want the same error", err)
+	}
+	if n := attempts.Load(); n != 1 {
+		t.Errorf("%d attempts within RetryAfter, want 1", n)
+	}
+	failing.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := s.PartitionBy(ctx, 0, time.Now().Add(5*time.Second))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("partition never opened after the cause went away: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

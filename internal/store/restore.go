@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNotReady says a partition's state is still being restored from the
+// changelog; the restore goes on in the background and a later call picks
+// the partition up.
+var ErrNotReady = errors.New("state is still being restored")
+
+// DefaultRetryAfter: see Config.RetryAfter.
+const DefaultRetryAfter = 5 * time.Second
+
+// opening is one partition being opened (and caught up) in the background.
+// Its result is read on the loop goroutine only after done is closed.
+type opening struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+	pt     *Partition
+	err    error
+}
+
+// failure is a partition's last failed attempt to open.
+type failure struct {
+	at  time.Time
+	err error
+}
+
+// PartitionBy returns partition p when its state is ready by deadline
+// (zero: no deadline). A partition that is not open starts opening in the
+// background, and that goes on past the deadline: a restore that takes
+// longer than a batch may wait is never started over by the next batch.
+// It returns ErrNotReady when the deadline passes first, the error of the
+// attempt when opening failed (for Config.RetryAfter no new attempt starts
+// and that error comes back at once), and ctx's error when ctx ends.
+func (s *Store) PartitionBy(ctx context.Context, p int32, deadline time.Time) (*Partition, error) {
+	if pt, ok := s.parts[p]; ok {
+		return pt, nil
+	}
+	o, err := s.start(p)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-o.done:
+	default:
+		var timeout <-chan time.Time
+		if !deadline.IsZero() {
+			t := time.NewTimer(time.Until(deadline))
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-o.done:
+		case <-timeout:
+			return nil, ErrNotReady
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	delete(s.opening, p)
+	if o.err != nil {
+		s.failed[p] = failure{at: time.Now(), err: o.err}
+		return nil, o.err
+	}
+	delete(s.failed, p)
+	s.parts[p] = o.pt
+	return o.pt, nil
+}
+
+// Prepare starts opening partitions that are neither open nor opening, so
+// the restores of a batch's partitions run side by side rather than one
+// after the other.
+func (s *Store) Prepare(parts ...int32) {
+	for _, p := range parts {
+		if _, ok := s.parts[p]; !ok {
+			_, _ = s.start(p)
+		}
+	}
+}
+
+// start returns p's opening, starting one unless one runs or p failed
+// within RetryAfter (then it returns that failure).
+func (s *Store) start(p int32) (*opening, error) {
+	if o, ok := s.opening[p]; ok {
+		return o, nil
+	}
+	if f, ok := s.failed[p]; ok && time.Since(f.at) < s.cfg.RetryAfter {
+		return nil, fmt.Errorf("%w (retrying in %s)", f.err, (s.cfg.RetryAfter - time.Since(f.at)).Round(time.Millisecond))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &opening{done: make(chan struct{}), cancel: cancel}
+	s.opening[p] = o
+	go func() {
+		defer close(o.done)
+		defer cancel()
+		if s.cfg.BeforeOpen != nil {
+			if o.err = s.cfg.BeforeOpen(ctx, p); o.err != nil {
+				return
+			}
+		}
+		o.pt, o.err = s.open(ctx, p)
+	}()
+	return o, nil
+}
+
+// abandon stops p's opening, if any, and waits for it to end, so that no
+// two openings ever hold (or remove) the same directory.
+func (s *Store) abandon(p int32) {
+	o, ok := s.opening[p]
+	if !ok {
+		return
+	}
+	delete(s.opening, p)
+	o.cancel()
+	<-o.done
+	if o.pt != nil {
+		o.pt.close()
+	}
+}
