@@ -68,9 +68,10 @@ func stripIdentifiers(ev *event.Event) {
 }
 
 // route applies consent and dedupe per destination and hands the event to
-// every destination that takes it.
+// every destination that takes it. With no state (pt nil) dedupe is
+// neither checked nor marked.
 func (s *Stage) route(b *batch, pt *store.Partition, ev *event.Event, p *person) error {
-	base := event.Outcome{Record: ev.Origin.String(), EventID: ev.EventID, EventName: ev.EventName, Source: ev.Source, EventTime: ev.EventTime, At: b.now}
+	base := event.Outcome{Record: ev.Origin.String(), EventID: ev.EventID, EventName: ev.EventName, Source: ev.Source, EventTime: ev.EventTime, At: b.now, Degraded: event.DegradedOf(ev)}
 	var dests []string
 	var terminal []event.Outcome
 	var plain []byte // the event as enriched, encoded once for every destination that takes it unchanged
@@ -87,16 +88,18 @@ func (s *Stage) route(b *batch, pt *store.Partition, ev *event.Event, p *person)
 			terminal = append(terminal, o)
 			continue
 		}
-		keys := dedupeKeys(r.Destination, ev)
-		if dup, err := s.duplicate(pt, keys, b.now); err != nil {
-			return err
-		} else if dup >= 0 {
-			o.Status, o.Reason, o.Detail = event.StatusDeduplicated, keys[dup].reason, keys[dup].detail
-			terminal = append(terminal, o)
-			continue
-		}
-		if err := s.mark(b, pt, keys, ev.EventID); err != nil {
-			return err
+		if pt != nil {
+			keys := dedupeKeys(r.Destination, ev)
+			if dup, err := s.duplicate(pt, keys, b.now); err != nil {
+				return err
+			} else if dup >= 0 {
+				o.Status, o.Reason, o.Detail = event.StatusDeduplicated, keys[dup].reason, keys[dup].detail
+				terminal = append(terminal, o)
+				continue
+			}
+			if err := s.mark(b, pt, keys, ev.EventID); err != nil {
+				return err
+			}
 		}
 		var v []byte
 		if d.policy == PolicySend && r.As == "" {
