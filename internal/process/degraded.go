@@ -15,8 +15,8 @@ import (
 // When a partition's state is unavailable — a long restore from the
 // changelog after a rebalance or a lost disk, or a store that fails to
 // open — a batch waits for it at most Config.StateWait (the restore goes
-// on in the background meanwhile) and then handles that partition's
-// records without it:
+// on in the background meanwhile, and later batches do not wait for it
+// again) and then handles that partition's records without it:
 //
 //   - An event is routed and given consent by what it carries itself (its
 //     own consent signals and CRM exclusions; the unknown-consent policy

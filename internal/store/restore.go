@@ -22,6 +22,8 @@ type opening struct {
 	cancel context.CancelFunc
 	pt     *Partition
 	err    error
+	// overdue is set once a caller's deadline passed on this opening.
+	overdue bool
 }
 
 // failure is a partition's last failed attempt to open.
@@ -34,6 +36,9 @@ type failure struct {
 // (zero: no deadline). A partition that is not open starts opening in the
 // background, and that goes on past the deadline: a restore that takes
 // longer than a batch may wait is never started over by the next batch.
+// Nor is it waited for again: once one deadline has passed on an opening,
+// later calls with a deadline only look whether it has ended, so batches
+// do not each pay the wait while a long restore runs.
 // It returns ErrNotReady when the deadline passes first, the error of the
 // attempt when opening failed (for Config.RetryAfter no new attempt starts
 // and that error comes back at once), and ctx's error when ctx ends.
@@ -50,13 +55,18 @@ func (s *Store) PartitionBy(ctx context.Context, p int32, deadline time.Time) (*
 	default:
 		var timeout <-chan time.Time
 		if !deadline.IsZero() {
-			t := time.NewTimer(time.Until(deadline))
+			wait := time.Until(deadline)
+			if o.overdue {
+				wait = 0
+			}
+			t := time.NewTimer(wait)
 			defer t.Stop()
 			timeout = t.C
 		}
 		select {
 		case <-o.done:
 		case <-timeout:
+			o.overdue = true
 			return nil, ErrNotReady
 		case <-ctx.Done():
 			return nil, ctx.Err()
