@@ -88,18 +88,16 @@ func (s *Stage) route(b *batch, pt *store.Partition, ev *event.Event, p *person)
 			terminal = append(terminal, o)
 			continue
 		}
-		if pt != nil {
-			keys := dedupeKeys(r.Destination, ev)
-			if dup, err := s.duplicate(pt, keys, b.now); err != nil {
-				return err
-			} else if dup >= 0 {
-				o.Status, o.Reason, o.Detail = event.StatusDeduplicated, keys[dup].reason, keys[dup].detail
-				terminal = append(terminal, o)
-				continue
-			}
-			if err := s.mark(b, pt, keys, ev.EventID); err != nil {
-				return err
-			}
+		keys := dedupeKeys(r.Destination, ev)
+		if dup, err := s.duplicate(pt, keys, b.now); err != nil {
+			return err
+		} else if dup >= 0 {
+			o.Status, o.Reason, o.Detail = event.StatusDeduplicated, keys[dup].reason, keys[dup].detail
+			terminal = append(terminal, o)
+			continue
+		}
+		if err := s.mark(b, pt, keys, ev.EventID); err != nil {
+			return err
 		}
 		var v []byte
 		if d.policy == PolicySend && r.As == "" {
@@ -189,8 +187,11 @@ func decodeMark(v []byte) (at int64, eventID string, ok bool) {
 }
 
 // duplicate returns the index of the first key marked inside the window,
-// or -1.
+// or -1; without state (pt nil) it cannot tell, and says -1.
 func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) (int, error) {
+	if pt == nil {
+		return -1, nil
+	}
 	f, err := s.seen(pt)
 	if err != nil {
 		return -1, err
@@ -215,7 +216,11 @@ func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) 
 
 // mark sets the keys in the transaction that hands the event to the
 // destination: a key is never marked for an event that could still be lost.
+// Without state (pt nil) nothing is marked (degraded.go says why).
 func (s *Stage) mark(b *batch, pt *store.Partition, keys []dedupeKey, eventID string) error {
+	if pt == nil {
+		return nil
+	}
 	f, err := s.seen(pt)
 	if err != nil {
 		return err
