@@ -90,6 +90,21 @@ func (s *Stage) partition(b *batch, p int32) (*store.Partition, error) {
 	return nil, nil
 }
 
+// dropFailing has the store drop a partition whose local copy failed to
+// read, and passes err on: the batch aborts (what it wrote for other
+// records cannot be taken back), and the next batch restores the partition
+// in full from the changelog (processing its events without state
+// meanwhile, unless StateWait is zero) instead of failing on the same
+// corrupt copy again and again.
+func (s *Stage) dropFailing(err error) error {
+	var pe *store.PartitionError
+	if errors.As(err, &pe) {
+		s.cfg.Logger.Warn("state of partition failed; dropping its local copy", "partition", pe.Partition, "err", pe.Err)
+		s.cfg.Store.Drop(pe.Partition)
+	}
+	return err
+}
+
 // requeue puts an internal record of a partition without state back at
 // the end of its partition (same key, so same partition) and holds the
 // partition a little.

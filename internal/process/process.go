@@ -191,6 +191,10 @@ type batch struct {
 
 // Handle is the kafkax.Handler for the stage.
 func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Output) error {
+	return s.dropFailing(s.handle(ctx, recs, out))
+}
+
+func (s *Stage) handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Output) error {
 	b := &batch{ctx: ctx, out: out, now: s.cfg.Clock(), touched: map[int32]*store.Partition{}, unavailable: map[int32]string{}}
 	if s.cfg.StateWait != 0 {
 		b.deadline = time.Now().Add(max(s.cfg.StateWait, 0))

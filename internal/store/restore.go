@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -131,4 +132,47 @@ func (s *Store) abandon(p int32) {
 	if o.pt != nil {
 		o.pt.close()
 	}
+}
+
+// PartitionError is a failed read of one partition's local copy (its
+// Pebble database): the copy may be corrupt, and reading it again would
+// fail again. Drop has the next use rebuild it from the changelog.
+type PartitionError struct {
+	Partition int32
+	Err       error
+}
+
+func (e *PartitionError) Error() string {
+	return fmt.Sprintf("state of partition %d: %v", e.Partition, e.Err)
+}
+
+// Unwrap returns the database's error.
+func (e *PartitionError) Unwrap() error { return e.Err }
+
+// fail wraps a database error (nil stays nil).
+func (p *Partition) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PartitionError{Partition: p.id, Err: err}
+}
+
+// Drop is Revoke for a local copy that fails: partition p is closed at the
+// next Commit or Discard, its copy is deleted, and its next use restores it
+// in full from the changelog (the copy is only a cache).
+func (s *Store) Drop(p int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked[p] = true
+	s.dropped[p] = true
+}
+
+// removeCopy deletes partition p's local copy; p is neither open nor
+// opening.
+func (s *Store) removeCopy(p int32) {
+	if err := os.RemoveAll(s.dir(p)); err != nil {
+		s.cfg.Logger.Warn("removing a failing local copy; it is tried as it is", "store", s.cfg.Name, "partition", p, "err", err)
+		return
+	}
+	s.cfg.Logger.Warn("local copy failed; restoring it from the changelog", "store", s.cfg.Name, "partition", p)
 }

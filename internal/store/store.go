@@ -103,6 +103,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	revoked map[int32]bool
+	dropped map[int32]bool
 }
 
 // Open returns the store; partitions are opened on first use.
@@ -134,7 +135,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
 	}
-	return &Store{cfg: cfg, parts: map[int32]*Partition{}, opening: map[int32]*opening{}, failed: map[int32]failure{}, revoked: map[int32]bool{}, cache: pebble.NewCache(cfg.CacheBytes)}, nil
+	return &Store{cfg: cfg, parts: map[int32]*Partition{}, opening: map[int32]*opening{}, failed: map[int32]failure{}, revoked: map[int32]bool{}, dropped: map[int32]bool{}, cache: pebble.NewCache(cfg.CacheBytes)}, nil
 }
 
 // Memory defaults: see Config.CacheBytes.
@@ -157,8 +158,8 @@ func (s *Store) Revoke(parts ...int32) {
 // closeRevoked closes the partitions marked revoked.
 func (s *Store) closeRevoked() {
 	s.mu.Lock()
-	rev := s.revoked
-	s.revoked = map[int32]bool{}
+	rev, drop := s.revoked, s.dropped
+	s.revoked, s.dropped = map[int32]bool{}, map[int32]bool{}
 	s.mu.Unlock()
 	for p := range rev {
 		s.abandon(p)
@@ -166,6 +167,9 @@ func (s *Store) closeRevoked() {
 		if pt, ok := s.parts[p]; ok {
 			pt.close()
 			delete(s.parts, p)
+		}
+		if drop[p] {
+			s.removeCopy(p)
 		}
 	}
 }
@@ -252,7 +256,12 @@ type Partition struct {
 // matter: most lookups (aliases, dedupe keys) are for keys that do not
 // exist, and a filter answers those without reading a block.
 func (s *Store) openDB(dir string) (*pebble.DB, error) {
-	o := &pebble.Options{Logger: quietLogger{}, Cache: s.cache, MemTableSize: s.cfg.MemTableBytes}
+	o := &pebble.Options{Logger: quietLogger{}, Cache: s.cache, MemTableSize: s.cfg.MemTableBytes,
+		// A damaged table is reported by default through Logger.Fatalf,
+		// which ends the process, and it would again after every restart
+		// since the copy stays. Without that, the read returns the error
+		// (a PartitionError), and the copy is dropped and restored.
+		EventListener: &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}}}
 	for i := range o.Levels {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
@@ -270,16 +279,16 @@ func (p *Partition) Get(key []byte) ([]byte, bool, error) {
 	if p.reader == nil {
 		it, err := p.db.NewIter(&pebble.IterOptions{UseL6Filters: true})
 		if err != nil {
-			return nil, false, err
+			return nil, false, p.fail(err)
 		}
 		p.reader = it
 	}
 	if !p.reader.SeekPrefixGE(key) || !bytes.Equal(p.reader.Key(), key) {
-		return nil, false, p.reader.Error()
+		return nil, false, p.fail(p.reader.Error())
 	}
 	v, err := p.reader.ValueAndErr()
 	if err != nil {
-		return nil, false, err
+		return nil, false, p.fail(err)
 	}
 	return append([]byte(nil), v...), true, nil
 }
@@ -320,7 +329,7 @@ func (p *Partition) Delete(out Producer, key []byte) error {
 func (p *Partition) Scan(lower, upper []byte, fn func(k, v []byte) bool) error {
 	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return err
+		return p.fail(err)
 	}
 	seen := 0
 	more := true
@@ -336,7 +345,7 @@ func (p *Partition) Scan(lower, upper []byte, fn func(k, v []byte) bool) error {
 		more = fn(k, v)
 	}
 	if err := errors.Join(it.Error(), it.Close()); err != nil || !more || seen == len(p.overlay) {
-		return err
+		return p.fail(err)
 	}
 	for k, v := range p.overlay {
 		if v == nil || k < string(lower) || k >= string(upper) {

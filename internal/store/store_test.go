@@ -1,9 +1,11 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -65,6 +67,15 @@ func (x *txn) run(ctx context.Context, commit bool, write func(out *kafkax.Outpu
 	if err := x.cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
 		x.t.Fatal(err)
 	}
+}
+
+// withCluster is cluster with a context that ends with the test (at the
+// latest after a minute).
+func withCluster(t *testing.T, partitions int32) (context.Context, []kgo.Opt) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx, cluster(t, partitions)
 }
 
 func open(t testing.TB, base []kgo.Opt, dir string, clock func() time.Time) *store.Store {
@@ -272,9 +283,7 @@ func BenchmarkRestore(b *testing.B) {
 // and the partition comes back with its state once the restore ends.
 func TestPartitionByGoesOnRestoringInBackground(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	base := cluster(t, 1)
+	ctx, base := withCluster(t, 1)
 	w := open(t, base, t.TempDir(), nil)
 	pt, err := w.Partition(ctx, 0)
 	if err != nil {
@@ -329,9 +338,7 @@ func TestPartitionByGoesOnRestoringInBackground(t *testing.T) {
 // new attempt, and opens once the cause is gone.
 func TestPartitionByFailedOpenRetriesLater(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	base := cluster(t, 1)
+	ctx, base := withCluster(t, 1)
 	broken := errors.New("disk full")
 	var failing atomic.Bool
 	failing.Store(true)
@@ -368,5 +375,73 @@ func TestPartitionByFailedOpenRetriesLater(t *testing.T) {
 			t.Fatalf("partition never opened after the cause went away: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCorruptCopyIsDroppedAndRestored: a local copy whose tables are
+// damaged fails reads with a PartitionError; dropped, it is rebuilt from
+// the changelog and reads again what was committed.
+func TestCorruptCopyIsDroppedAndRestored(t *testing.T) {
+	t.Parallel()
+	ctx, base := withCluster(t, 1)
+	dir := t.TempDir()
+	s := open(t, base, dir, nil)
+	pt, err := s.Partition(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const keys = 2000
+	x := newTxn(t, base, "writer")
+	x.run(ctx, true, func(out *kafkax.Output) {
+		for i := range keys {
+			_ = pt.Set(out, []byte(fmt.Sprintf("k%05d", i)), bytes.Repeat([]byte{'v'}, 100))
+		}
+	})
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pt.Size(); err != nil { // flushes the memtable into tables
+		t.Fatal(err)
+	}
+	s.Close()
+	tables, _ := filepath.Glob(filepath.Join(dir, "p0", "*.sst"))
+	if len(tables) == 0 {
+		t.Fatal("no tables to damage")
+	}
+	for _, f := range tables {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := len(b) / 8; i < len(b)/2; i += 97 {
+			b[i] ^= 0xff
+		}
+		if err := os.WriteFile(f, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	pt, err = s.Partition(ctx, 0)
+	if err != nil {
+		t.Fatalf("the damaged copy did not even open: %v", err)
+	}
+	var failed error
+	for i := 0; i < keys && failed == nil; i++ {
+		_, _, failed = pt.Get([]byte(fmt.Sprintf("k%05d", i)))
+	}
+	var pe *store.PartitionError
+	if !errors.As(failed, &pe) || pe.Partition != 0 {
+		t.Fatalf("reading the damaged copy: err = %v, want a PartitionError for partition 0", failed)
+	}
+	s.Drop(0)
+	s.Discard()
+	pt, err = s.Partition(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range keys {
+		if v, ok, err := pt.Get([]byte(fmt.Sprintf("k%05d", i))); err != nil || !ok || len(v) != 100 {
+			t.Fatalf("after the restore k%05d = %d bytes, %v, %v; want the committed value", i, len(v), ok, err)
+		}
 	}
 }
