@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/signalpipe/signalpipe/internal/kafkax"
 	"github.com/signalpipe/signalpipe/internal/store"
+	"github.com/signalpipe/signalpipe/internal/store/storetest"
 )
 
 const topic = "sp.state.test"
@@ -404,22 +404,7 @@ func TestCorruptCopyIsDroppedAndRestored(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	tables, _ := filepath.Glob(filepath.Join(dir, "p0", "*.sst"))
-	if len(tables) == 0 {
-		t.Fatal("no tables to damage")
-	}
-	for _, f := range tables {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := len(b) / 8; i < len(b)/2; i += 97 {
-			b[i] ^= 0xff
-		}
-		if err := os.WriteFile(f, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	damaged := storetest.DamageTables(t, filepath.Join(dir, "p0"))
 
 	pt, err = s.Partition(ctx, 0)
 	if err != nil {
@@ -443,5 +428,8 @@ func TestCorruptCopyIsDroppedAndRestored(t *testing.T) {
 		if v, ok, err := pt.Get([]byte(fmt.Sprintf("k%05d", i))); err != nil || !ok || len(v) != 100 {
 			t.Fatalf("after the restore k%05d = %d bytes, %v, %v; want the committed value", i, len(v), ok, err)
 		}
+	}
+	if still := storetest.StillDamaged(filepath.Join(dir, "p0"), damaged); len(still) > 0 {
+		t.Errorf("tables %v are still the damaged ones after the drop", still)
 	}
 }
