@@ -28,8 +28,11 @@ import (
 //     it would leave the restored copy behind its checkpoint. The
 //     platforms' own deduplication on the event id (sent with every event)
 //     is the safety net for a resend; the order-id key is not covered.
-//     With no mark there is nothing to release, so the event carries no
-//     Enrichment.Identity.
+//     The event still carries its key as Enrichment.Identity: the deliver
+//     stage purges a person's queued events by it when consent is
+//     withdrawn. Its dead letter then asks for a release, which finds no
+//     mark of its own (only one its event id set on the normal path, which
+//     the platform's dedupe covers as well).
 //   - Internal records (link, merge, forward, release) need the state: they
 //     are produced again, unchanged, at the end of their partition in the
 //     same transaction that commits them, and the partition is held for
@@ -127,6 +130,7 @@ func (s *Stage) stateless(b *batch, id int32, k string, ev *event.Event) error {
 	p.attach(ev, s.cfg.ClickIDWindows, 0, 0)
 	en := enrichment(ev)
 	en.NewCustomer, en.RFM = nil, "" // the person's purchases are unknown
+	en.Identity = k
 	en.Degraded = b.unavailable[id]
 	return s.route(b, nil, ev, p)
 }

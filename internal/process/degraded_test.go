@@ -200,8 +200,8 @@ func TestFailingStoreProcessesDegraded(t *testing.T) {
 		t.Errorf("granted purchase: sent %v degraded %q fbc %q email set %v; want state_error, its own fbclid as fbc, its email",
 			ok, event.DegradedOf(&got), got.Context.Cookies.Fbc, got.User.Email != "")
 	}
-	if got.Enrichment != nil && got.Enrichment.Identity != "" {
-		t.Error("degraded event carries an identity: a dead letter would ask to release a mark never set")
+	if got.Enrichment == nil || got.Enrichment.Identity == "" {
+		t.Error("degraded event carries no identity: a withdrawal could not purge it while queued")
 	}
 	if o, _ := h.outcome("deny-1", "meta"); o.Status != event.StatusSuppressed || o.Reason != ReasonConsentDenied {
 		t.Errorf("denied event at meta = %+v, want suppressed consent_denied", o)
