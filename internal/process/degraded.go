@@ -37,8 +37,9 @@ import (
 //     are produced again, unchanged, at the end of their partition in the
 //     same transaction that commits them, and the partition is held for
 //     requeueHold, so they wait without holding up the batch's events
-//     (GroupTransactSession commits every polled record: rewinding is no
-//     option). The input record a link, merge or forward carries gets its
+//     (the partition's next events come at most that much later).
+//     GroupTransactSession commits every polled record: rewinding is no
+//     option. The input record a link, merge or forward carries gets its
 //     outcomes when the state is back.
 
 // NoStateWait is Config.StateWait for never waiting on a restore.
