@@ -53,6 +53,8 @@ func (a *App) newProcess(base []kgo.Opt) (*process.Stage, func(), error) {
 		return nil, nil, fmt.Errorf("opening the process stage's state: %w", err)
 	}
 	stage := process.New(process.Config{
+		StateWait:      stateWait(pc),
+		Logger:         a.log,
 		Routes:         processRoutes(a.cfg, a.routes),
 		Topics:         a.topics,
 		Store:          st,
@@ -74,6 +76,19 @@ func (a *App) newProcess(base []kgo.Opt) (*process.Stage, func(), error) {
 		sessionEnded: st.Close,
 	}
 	return stage, st.Release, nil
+}
+
+// stateWait turns process.state_wait into the stage's StateWait: off waits
+// without bound, 0s never waits for a restore.
+func stateWait(pc config.Process) time.Duration {
+	w, bounded, err := pc.StateWaitBound()
+	switch {
+	case err != nil || !bounded:
+		return 0
+	case w == 0:
+		return process.NoStateWait
+	}
+	return w
 }
 
 // followWithdrawals starts, when this replica delivers, the table of

@@ -334,6 +334,9 @@ func (c Config) Validate() error {
 	if err := c.Process.validate(names); err != nil {
 		errs = append(errs, err)
 	}
+	if w, bounded, err := c.Process.StateWaitBound(); err == nil && bounded && w > c.Kafka.TransactionTimeout/2 {
+		add("process.state_wait", "%s is more than half of kafka.transaction_timeout (%s); the batch waits inside its transaction", w, c.Kafka.TransactionTimeout)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

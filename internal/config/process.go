@@ -30,6 +30,13 @@ type Process struct {
 	// from its checkpoint instead of restored in full; keep it below the
 	// changelog topics' delete.retention.ms.
 	MaxLocalStateAge time.Duration `yaml:"max_local_state_age"`
+	// StateWait bounds how long a batch waits for a partition's state
+	// (being restored from the changelog, or failing to open) before that
+	// partition's events are processed without it, marked degraded: a Go
+	// duration, "0s" to never wait for a restore, or "off" to always wait
+	// (and fail the batch when the state cannot be opened). Default
+	// DefaultStateWait.
+	StateWait string `yaml:"state_wait"`
 	// DedupeWindow is how long an event id or order id blocks a resend.
 	DedupeWindow time.Duration `yaml:"dedupe_window"`
 	// PersonTTL is how long a person who is not seen again is kept (clicks,
@@ -122,7 +129,12 @@ func (r Route) Matches(ev *event.Event) bool {
 
 // Process defaults.
 const (
-	DefaultDedupeWindow     = 7 * 24 * time.Hour
+	DefaultDedupeWindow = 7 * 24 * time.Hour
+	// DefaultStateWait lets a quick catch-up (a restart with the local
+	// copy in place) finish, and keeps a long restore from holding
+	// conversions back.
+	DefaultStateWait        = "5s"
+	StateWaitOff            = "off"
 	DefaultMaxLocalStateAge = 12 * time.Hour
 	// DefaultStateCacheBytes and DefaultStateMemTableBytes size the state's
 	// memory: 64 MiB + 2 × 8 MiB per partition owned.
@@ -162,6 +174,9 @@ func (p *Process) applyDefaults() {
 	if p.DedupeWindow == 0 {
 		p.DedupeWindow = DefaultDedupeWindow
 	}
+	if p.StateWait == "" {
+		p.StateWait = DefaultStateWait
+	}
 	if p.PersonTTL == 0 {
 		p.PersonTTL = DefaultPersonTTL
 	}
@@ -189,6 +204,9 @@ func (p Process) validate(dests map[string]bool) error {
 	}
 	if p.DedupeWindow < time.Minute {
 		add("process.dedupe_window", "must be at least 1m, got %s", p.DedupeWindow)
+	}
+	if _, _, err := p.StateWaitBound(); err != nil {
+		add("process.state_wait", "%v", err)
 	}
 	if p.StateCacheBytes < 1<<20 {
 		add("process.state_cache_bytes", "must be at least 1048576, got %d", p.StateCacheBytes)
@@ -244,4 +262,17 @@ func (p Process) validate(dests map[string]bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// StateWaitBound parses StateWait: how long a batch waits for a partition's
+// state, and whether it waits at all (off: without bound).
+func (p Process) StateWaitBound() (wait time.Duration, bounded bool, err error) {
+	if p.StateWait == StateWaitOff {
+		return 0, false, nil
+	}
+	d, err := time.ParseDuration(p.StateWait)
+	if err != nil || d < 0 {
+		return 0, false, fmt.Errorf("must be a duration of 0s or more (5s, 500ms) or %q, not %q", StateWaitOff, p.StateWait)
+	}
+	return d, true, nil
 }

@@ -24,6 +24,9 @@ func TestProcessSectionErrorsNameTheKey(t *testing.T) {
 		{"route to nowhere", "process: {routes: [{destination: tiktok}]}", "process.routes[0].destination"},
 		{"route from a bad source", "process: {routes: [{destination: meta, source: fax}]}", "process.routes[0].source"},
 		{"unknown key", "process: {dedupe: 1h}", "dedupe"},
+		{"state wait not a duration", "process: {state_wait: soon}", "process.state_wait"},
+		{"negative state wait", "process: {state_wait: -1s}", "process.state_wait"},
+		{"state wait past the transaction", "process: {state_wait: 45s}", "process.state_wait"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,5 +76,33 @@ func TestProcessDefaultsAndOverrides(t *testing.T) {
 		if got := r.Matches(&tt.ev); got != tt.want {
 			t.Errorf("route matches %s value %v = %v, want %v", tt.ev.EventName, tt.ev.Properties.Value, got, tt.want)
 		}
+	}
+}
+
+func TestProcessStateWait(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		in          string
+		wantWait    time.Duration
+		wantBounded bool
+	}{
+		{"default", "", 5 * time.Second, true},
+		{"never wait for a restore", "process: {state_wait: 0s}\n", 0, true},
+		{"bounded", "process: {state_wait: 750ms}\n", 750 * time.Millisecond, true},
+		{"off waits without bound", "process: {state_wait: off}\n", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Decode(strings.NewReader(minimal + tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, bounded, err := c.Process.StateWaitBound()
+			if err != nil || w != tt.wantWait || bounded != tt.wantBounded {
+				t.Errorf("state_wait = %s bounded %v (err %v), want %s bounded %v", w, bounded, err, tt.wantWait, tt.wantBounded)
+			}
+		})
 	}
 }

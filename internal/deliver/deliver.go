@@ -185,7 +185,7 @@ func (s *Stage) finish(out *kafkax.Output, ev *event.Event, r destination.Result
 		Record: ev.Origin.String(), EventID: ev.EventID, EventName: ev.EventName, Source: ev.Source,
 		Destination: s.dest.Name(), Status: status, Reason: r.Reason, Detail: r.Detail,
 		Attempts: attempts, EventTime: ev.EventTime, At: at, PlatformRef: r.PlatformRef, MatchKeys: keys,
-		Value: ev.Properties.Value, Currency: ev.Properties.Currency,
+		Value: ev.Properties.Value, Currency: ev.Properties.Currency, Degraded: event.DegradedOf(ev),
 	}
 	out.Produce(kafkax.OutcomeRecord(s.topics.Outcomes(), o))
 	// Delivered and exported events reached their platform; suppressed ones

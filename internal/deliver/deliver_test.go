@@ -190,3 +190,34 @@ func TestBadTokenIsRejectedWithoutStorm(t *testing.T) {
 		t.Errorf("%d requests for one batch with a bad token; want no per-event split", s.Requests)
 	}
 }
+
+// TestDegradedEnrichmentReachesTheOutcome: an event the process stage
+// handled without state says so in its delivered outcome, so the report
+// can count what went out unenriched; an enriched one says nothing.
+func TestDegradedEnrichmentReachesTheOutcome(t *testing.T) {
+	t.Parallel()
+	st, ctx := start(t, nil)
+	at := time.Now().Add(-time.Minute).UTC()
+	var recs []demo.Record
+	for i, degraded := range []string{event.DegradedStateUnavailable, ""} {
+		ev := event.Event{EventID: fmt.Sprintf("deg-%d", i), EventName: event.NameClosedDeal, EventTime: at, Source: event.SourceCRM,
+			User: event.User{Email: "deg@example.com"}, Origin: event.Origin{Topic: demo.TopicCRM, Offset: int64(1000 + i)}}
+		if degraded != "" {
+			ev.Enrichment = &event.Enrichment{Degraded: degraded}
+		}
+		v, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, demo.Record{Topic: st.Config.Kafka.Topics().Out("meta"), Key: []byte(ev.EventID), Value: v})
+	}
+	if _, err := st.Produce(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	outs := outcomes(t, ctx, st, len(recs))
+	for id, want := range map[string]string{"deg-0": event.DegradedStateUnavailable, "deg-1": ""} {
+		if o := outs[id]; o.Status != event.StatusDelivered || o.Degraded != want {
+			t.Errorf("%s: %s degraded %q, want delivered with degraded %q", id, o.Status, o.Degraded, want)
+		}
+	}
+}

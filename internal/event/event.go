@@ -109,6 +109,30 @@ type Enrichment struct {
 	// IdentifiersStripped says the consent policy removed personal
 	// identifiers before the event was handed to the destination.
 	IdentifiersStripped bool `json:"identifiers_stripped,omitempty"`
+	// Degraded, when set, says why the event was processed without the
+	// person's state (DegradedStateUnavailable, DegradedStateError): it
+	// went with the identifiers it carried, no stored click ids or profile,
+	// and was not checked against earlier sends (the platform's event-id
+	// deduplication is what catches a resend).
+	Degraded string `json:"degraded,omitempty"`
+}
+
+// Reasons an event was processed without the person's state
+// (Enrichment.Degraded, Outcome.Degraded).
+const (
+	// DegradedStateUnavailable: the partition's state was still being
+	// restored when the batch could wait no longer.
+	DegradedStateUnavailable = "state_unavailable"
+	// DegradedStateError: opening the partition's state failed.
+	DegradedStateError = "state_error"
+)
+
+// DegradedOf returns why ev was processed without state, or "".
+func DegradedOf(ev *Event) string {
+	if ev.Enrichment == nil {
+		return ""
+	}
+	return ev.Enrichment.Degraded
 }
 
 // User holds the person's identifiers as received.

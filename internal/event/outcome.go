@@ -61,6 +61,10 @@ type Outcome struct {
 	MatchKeys []string `json:"match_keys,omitempty"`
 	Value     *float64 `json:"value,omitempty"`
 	Currency  string   `json:"currency,omitempty"`
+	// Degraded is set on the routed outcome and the terminal outcomes of
+	// an event the process stage handled without the person's state: why
+	// (DegradedStateUnavailable, DegradedStateError).
+	Degraded string `json:"degraded,omitempty"`
 }
 
 // String renders an origin as "topic/partition/offset".

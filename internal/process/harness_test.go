@@ -46,19 +46,29 @@ const harnessPartitions = 4
 
 func newHarness(t testing.TB, tune func(*Config)) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil, tune)
+}
+
+// newHarnessWith is newHarness with the store's config tuned too.
+func newHarnessWith(t testing.TB, tuneStore func(*store.Config), tune func(*Config)) *harness {
+	t.Helper()
 	topics := kafkax.Topics{Prefix: "sp."}
 	b, err := kafkax.StartEmbedded("127.0.0.1:0", "", harnessPartitions, topics.State(StoreName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	s, err := store.Open(store.Config{Name: StoreName, Topic: topics.State(StoreName), Dir: t.TempDir(),
-		ClientOpts: []kgo.Opt{kgo.SeedBrokers(b.Addr), kgo.MetadataMinAge(100 * time.Millisecond)}})
+	sc := store.Config{Name: StoreName, Topic: topics.State(StoreName), Dir: t.TempDir(),
+		ClientOpts: []kgo.Opt{kgo.SeedBrokers(b.Addr), kgo.MetadataMinAge(100 * time.Millisecond)}}
+	if tuneStore != nil {
+		tuneStore(&sc)
+	}
+	s, err := store.Open(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Release)
-	h := &harness{t: t, now: t0, topics: topics, sent: map[string][]event.Event{}}
+	h := &harness{t: t, now: t0, topics: topics, sent: map[string][]event.Event{}, store: s}
 	cfg := Config{
 		Routes: []Route{
 			{Destination: "meta", Accepts: func(*event.Event) bool { return true }},

@@ -31,7 +31,7 @@ package process
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"runtime"
 	"strconv"
 	"sync"
@@ -115,7 +115,14 @@ type Config struct {
 	// PersonTTL is how long a person unseen is kept (their clicks, profile
 	// and links); it bounds the store by the people active within it.
 	PersonTTL time.Duration
+	// StateWait bounds how long a batch waits for a partition's state
+	// (restoring, or failing to open); past it that partition's events are
+	// processed without state (degraded.go). Zero waits without bound and
+	// fails the batch when the state cannot be opened; NoStateWait never
+	// waits for a restore.
+	StateWait time.Duration
 	Clock     func() time.Time
+	Logger    *slog.Logger
 }
 
 // Stage is the process stage.
@@ -128,6 +135,9 @@ type Stage struct {
 	personCursor map[int32][]byte
 	// filters know which dedupe keys each open partition may hold.
 	filters map[*store.Partition]*seenFilter
+	// degraded are the partitions whose events the last batch that had
+	// them processed without state, and why; for logging the change.
+	degraded map[int32]string
 }
 
 // New returns the stage.
@@ -144,10 +154,13 @@ func New(cfg Config) *Stage {
 	if cfg.PersonTTL <= 0 {
 		cfg.PersonTTL = 400 * 24 * time.Hour
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if cfg.ConsentPolicy == nil {
 		cfg.ConsentPolicy = func(string) (string, string) { return PolicyDrop, PolicyStripIdentifiers }
 	}
-	return &Stage{cfg: cfg, cursor: map[int32][]byte{}, personCursor: map[int32][]byte{}, filters: map[*store.Partition]*seenFilter{}}
+	return &Stage{cfg: cfg, cursor: map[int32][]byte{}, personCursor: map[int32][]byte{}, filters: map[*store.Partition]*seenFilter{}, degraded: map[int32]string{}}
 }
 
 // Topics are the topics the stage consumes: sp.events, and sp.dlq for the
@@ -174,26 +187,42 @@ type batch struct {
 	out     *kafkax.Output
 	now     time.Time
 	touched map[int32]*store.Partition
+	// unavailable are the partitions whose state this batch goes without,
+	// and why (event.DegradedStateUnavailable, …); deadline is when the
+	// batch stops waiting for state.
+	unavailable map[int32]string
+	deadline    time.Time
 }
 
 // Handle is the kafkax.Handler for the stage.
 func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Output) error {
-	b := &batch{ctx: ctx, out: out, now: s.cfg.Clock(), touched: map[int32]*store.Partition{}}
+	return s.dropFailing(s.handle(ctx, recs, out))
+}
+
+func (s *Stage) handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Output) error {
+	b := &batch{ctx: ctx, out: out, now: s.cfg.Clock(), touched: map[int32]*store.Partition{}, unavailable: map[int32]string{}}
+	if s.cfg.StateWait != 0 {
+		b.deadline = time.Now().Add(max(s.cfg.StateWait, 0))
+		s.prepare(recs)
+	}
 	decoded := s.decode(recs)
 	for i, rec := range recs {
 		if rec.Topic == s.cfg.Topics.DLQ() {
 			s.deadLetter(b, rec)
 			continue
 		}
-		pt, err := s.cfg.Store.Partition(ctx, rec.Partition)
+		pt, err := s.partition(b, rec.Partition)
 		if err != nil {
-			return fmt.Errorf("opening state of partition %d: %w", rec.Partition, err)
+			return err
 		}
-		b.touched[rec.Partition] = pt
+		if pt != nil {
+			b.touched[rec.Partition] = pt
+		}
 		if err := s.record(b, pt, rec, decoded[i]); err != nil {
 			return err
 		}
 	}
+	s.logDegraded(b)
 	for id, pt := range b.touched {
 		if err := s.sweep(b, id, pt); err != nil {
 			return err
@@ -237,10 +266,17 @@ func (s *Stage) decode(recs []*kgo.Record) []decoded {
 }
 
 // record handles one sp.events record; d is the event, when decoded ahead.
+// A nil pt means the partition's state is unavailable: an event is then
+// processed without it, an internal record waits (degraded.go).
 func (s *Stage) record(b *batch, pt *store.Partition, rec *kgo.Record, d decoded) error {
 	hops, _ := strconv.Atoi(kafkax.Header(rec, HeaderHops))
 	rank, _ := strconv.Atoi(kafkax.Header(rec, HeaderRank))
-	switch kafkax.Header(rec, HeaderKind) {
+	kind := kafkax.Header(rec, HeaderKind)
+	if pt == nil && kind != "" {
+		s.requeue(b, rec)
+		return nil
+	}
+	switch kind {
 	case KindLink:
 		var m linkMsg
 		if err := json.Unmarshal(rec.Value, &m); err != nil {
@@ -272,6 +308,9 @@ func (s *Stage) record(b *batch, pt *store.Partition, rec *kgo.Record, d decoded
 	key := string(rec.Key)
 	if key == "" {
 		key = string(ingest.IdentityKey(ev))
+	}
+	if pt == nil {
+		return s.stateless(b, rec.Partition, key, ev)
 	}
 	return s.event(b, pt, key, rank, ev, rec.Value, hops)
 }

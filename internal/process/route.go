@@ -69,9 +69,10 @@ func stripIdentifiers(ev *event.Event) {
 
 // route applies consent and dedupe per destination and hands the event to
 // every destination that takes it. owner is the person its dedupe marks
-// follow (markOwner).
+// follow (markOwner). With no state (pt nil) dedupe is neither checked nor
+// marked.
 func (s *Stage) route(b *batch, pt *store.Partition, ev *event.Event, p *person, owner string) error {
-	base := event.Outcome{Record: ev.Origin.String(), EventID: ev.EventID, EventName: ev.EventName, Source: ev.Source, EventTime: ev.EventTime, At: b.now}
+	base := event.Outcome{Record: ev.Origin.String(), EventID: ev.EventID, EventName: ev.EventName, Source: ev.Source, EventTime: ev.EventTime, At: b.now, Degraded: event.DegradedOf(ev)}
 	var dests []string
 	var terminal []event.Outcome
 	var plain []byte // the event as enriched, encoded once for every destination that takes it unchanged
@@ -176,7 +177,11 @@ func dedupeKeys(dest string, ev *event.Event) []dedupeKey {
 
 // duplicate returns the index of the first key marked inside the window,
 // or -1, and the values the keys hold (nil when unmarked), expired or not.
+// Without state (pt nil) it cannot tell, and says -1.
 func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) (int, [][]byte, error) {
+	if pt == nil {
+		return -1, nil, nil
+	}
 	f, err := s.seen(pt)
 	if err != nil {
 		return -1, nil, err
@@ -207,8 +212,12 @@ func (s *Stage) duplicate(pt *store.Partition, keys []dedupeKey, now time.Time) 
 // mark sets the keys in the transaction that hands the event to the
 // destination: a key is never marked for an event that could still be lost.
 // prev are the expired values the keys held (see duplicate); owner is the
-// person the marks follow into a merge (markOwner).
+// person the marks follow into a merge (markOwner). Without state (pt nil)
+// nothing is marked (degraded.go says why).
 func (s *Stage) mark(b *batch, pt *store.Partition, keys []dedupeKey, prev [][]byte, eventID, owner string) error {
+	if pt == nil {
+		return nil
+	}
 	for i, k := range keys {
 		var p []byte
 		if prev != nil {

@@ -103,6 +103,10 @@ type Counters struct {
 	ValueIn, ValueOut                      float64
 	CurrencyProblems                       int64
 	Reasons                                map[reasonKey]int64
+
+	// DegradedEnrichment counts events routed to the destination that the
+	// process stage handled without the person's state (Outcome.Degraded).
+	DegradedEnrichment int64
 }
 
 // window holds one time window's cells.
@@ -297,7 +301,11 @@ func apply(w *window, o event.Outcome, maxCells int) {
 		for _, d := range o.Destinations {
 			dk := k
 			dk.Destination = d
-			cell(w, dk, maxCells).Routed++
+			dc := cell(w, dk, maxCells)
+			dc.Routed++
+			if o.Degraded != "" {
+				dc.DegradedEnrichment++
+			}
 		}
 		return
 	}

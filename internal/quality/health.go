@@ -22,7 +22,8 @@ type Health struct {
 // breaker is open), when a fifth of its events fail, or when events were
 // routed to it but none was delivered; amber when one in twenty fails, when
 // p95 freshness passes an hour, when its match-quality estimate is under 4
-// of 10, when events went the degraded path, or while an alert on it fires.
+// of 10, when events went the degraded path (exported, or sent without the
+// process state), or while an alert on it fires.
 const (
 	redErrorRate     = 0.20
 	amberErrorRate   = 0.05
@@ -67,6 +68,9 @@ func assess(f Figures, breaker string, alerts []Alert, dest string) Health {
 	}
 	if f.DegradedExported > 0 {
 		raise(Amber, fmt.Sprintf("%d events exported on the degraded path", f.DegradedExported))
+	}
+	if f.DegradedEnrichment > 0 {
+		raise(Amber, fmt.Sprintf("%d events sent without enrichment or dedupe (process state unavailable)", f.DegradedEnrichment))
 	}
 	for _, a := range alerts {
 		if a.State == AlertFiring && a.Destination == dest {

@@ -39,6 +39,9 @@ type Figures struct {
 	Retried           int64 `json:"retried"`
 	Expired           int64 `json:"expired"`
 	DegradedExported  int64 `json:"degraded_exported"`
+	// DegradedEnrichment are events routed without the person's state
+	// (no stored click ids or profile, no dedupe check).
+	DegradedEnrichment int64 `json:"degraded_enrichment"`
 	// InvalidByReason and RejectedByReason break the failures down by
 	// their reason code.
 	InvalidByReason  map[string]int64 `json:"invalid_by_reason,omitempty"`
@@ -98,6 +101,7 @@ func (f *Figures) add(c *Counters) {
 	f.Retried += c.Retried
 	f.Expired += c.Expired
 	f.DegradedExported += c.Degraded
+	f.DegradedEnrichment += c.DegradedEnrichment
 	f.sent += c.Sent
 	for i := range f.keys {
 		f.keys[i] += c.Keys[i]
@@ -144,6 +148,7 @@ func (f *Figures) merge(o *Figures) {
 	f.Retried += o.Retried
 	f.Expired += o.Expired
 	f.DegradedExported += o.DegradedExported
+	f.DegradedEnrichment += o.DegradedEnrichment
 	f.sent += o.sent
 	for i := range f.keys {
 		f.keys[i] += o.keys[i]

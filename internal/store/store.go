@@ -71,6 +71,14 @@ type Config struct {
 	MaxLocalAge time.Duration
 	// RestoreTimeout bounds restoring one partition.
 	RestoreTimeout time.Duration
+	// RetryAfter is how long a partition that failed to open is left
+	// before it is tried again; meanwhile asking for it returns the error
+	// at once. Default DefaultRetryAfter.
+	RetryAfter time.Duration
+	// BeforeOpen, when set, runs in the opening goroutine before each
+	// attempt to open a partition; an error fails the attempt. It is for
+	// tests that make restores slow or failing.
+	BeforeOpen func(ctx context.Context, partition int32) error
 	// CacheBytes is the block cache all partitions share; MemTableBytes
 	// the write buffer of each partition (up to two are held while one
 	// flushes). Together they bound the store's memory.
@@ -88,8 +96,14 @@ type Store struct {
 	parts map[int32]*Partition
 	cache *pebble.Cache
 
+	// opening are the partitions being opened in the background, failed
+	// when each last failed to open (restore.go).
+	opening map[int32]*opening
+	failed  map[int32]failure
+
 	mu      sync.Mutex
 	revoked map[int32]bool
+	dropped map[int32]bool
 }
 
 // Open returns the store; partitions are opened on first use.
@@ -102,6 +116,9 @@ func Open(cfg Config) (*Store, error) {
 	}
 	if cfg.RestoreTimeout <= 0 {
 		cfg.RestoreTimeout = 5 * time.Minute
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = DefaultRetryAfter
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -118,7 +135,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
 	}
-	return &Store{cfg: cfg, parts: map[int32]*Partition{}, revoked: map[int32]bool{}, cache: pebble.NewCache(cfg.CacheBytes)}, nil
+	return &Store{cfg: cfg, parts: map[int32]*Partition{}, opening: map[int32]*opening{}, failed: map[int32]failure{}, revoked: map[int32]bool{}, dropped: map[int32]bool{}, cache: pebble.NewCache(cfg.CacheBytes)}, nil
 }
 
 // Memory defaults: see Config.CacheBytes.
@@ -141,29 +158,27 @@ func (s *Store) Revoke(parts ...int32) {
 // closeRevoked closes the partitions marked revoked.
 func (s *Store) closeRevoked() {
 	s.mu.Lock()
-	rev := s.revoked
-	s.revoked = map[int32]bool{}
+	rev, drop := s.revoked, s.dropped
+	s.revoked, s.dropped = map[int32]bool{}, map[int32]bool{}
 	s.mu.Unlock()
 	for p := range rev {
+		s.abandon(p)
+		delete(s.failed, p)
 		if pt, ok := s.parts[p]; ok {
 			pt.close()
 			delete(s.parts, p)
+		}
+		if drop[p] {
+			s.removeCopy(p)
 		}
 	}
 }
 
 // Partition returns partition p, opening and catching it up from the
-// changelog if it is not open.
+// changelog if it is not open, however long that takes (up to
+// Config.RestoreTimeout); PartitionBy bounds the wait.
 func (s *Store) Partition(ctx context.Context, p int32) (*Partition, error) {
-	if pt, ok := s.parts[p]; ok {
-		return pt, nil
-	}
-	pt, err := s.open(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	s.parts[p] = pt
-	return pt, nil
+	return s.PartitionBy(ctx, p, time.Time{})
 }
 
 // Commit makes the pending writes of every open partition durable locally;
@@ -195,6 +210,10 @@ func (s *Store) Discard() {
 // Close closes every partition. The store stays usable: a partition used
 // again is reopened and caught up.
 func (s *Store) Close() {
+	for p := range s.opening {
+		s.abandon(p)
+	}
+	clear(s.failed)
 	for p, pt := range s.parts {
 		pt.close()
 		delete(s.parts, p)
@@ -237,7 +256,12 @@ type Partition struct {
 // matter: most lookups (aliases, dedupe keys) are for keys that do not
 // exist, and a filter answers those without reading a block.
 func (s *Store) openDB(dir string) (*pebble.DB, error) {
-	o := &pebble.Options{Logger: quietLogger{}, Cache: s.cache, MemTableSize: s.cfg.MemTableBytes}
+	o := &pebble.Options{Logger: quietLogger{}, Cache: s.cache, MemTableSize: s.cfg.MemTableBytes,
+		// A damaged table is reported by default through Logger.Fatalf,
+		// which ends the process, and it would again after every restart
+		// since the copy stays. Without that, the read returns the error
+		// (a PartitionError), and the copy is dropped and restored.
+		EventListener: &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}}}
 	for i := range o.Levels {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
@@ -255,16 +279,16 @@ func (p *Partition) Get(key []byte) ([]byte, bool, error) {
 	if p.reader == nil {
 		it, err := p.db.NewIter(&pebble.IterOptions{UseL6Filters: true})
 		if err != nil {
-			return nil, false, err
+			return nil, false, p.fail(err)
 		}
 		p.reader = it
 	}
 	if !p.reader.SeekPrefixGE(key) || !bytes.Equal(p.reader.Key(), key) {
-		return nil, false, p.reader.Error()
+		return nil, false, p.fail(p.reader.Error())
 	}
 	v, err := p.reader.ValueAndErr()
 	if err != nil {
-		return nil, false, err
+		return nil, false, p.fail(err)
 	}
 	return append([]byte(nil), v...), true, nil
 }
@@ -305,7 +329,7 @@ func (p *Partition) Delete(out Producer, key []byte) error {
 func (p *Partition) Scan(lower, upper []byte, fn func(k, v []byte) bool) error {
 	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return err
+		return p.fail(err)
 	}
 	seen := 0
 	more := true
@@ -321,7 +345,7 @@ func (p *Partition) Scan(lower, upper []byte, fn func(k, v []byte) bool) error {
 		more = fn(k, v)
 	}
 	if err := errors.Join(it.Error(), it.Close()); err != nil || !more || seen == len(p.overlay) {
-		return err
+		return p.fail(err)
 	}
 	for k, v := range p.overlay {
 		if v == nil || k < string(lower) || k >= string(upper) {

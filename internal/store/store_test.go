@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 
 	"github.com/signalpipe/signalpipe/internal/kafkax"
 	"github.com/signalpipe/signalpipe/internal/store"
+	"github.com/signalpipe/signalpipe/internal/store/storetest"
 )
 
 const topic = "sp.state.test"
@@ -63,6 +67,15 @@ func (x *txn) run(ctx context.Context, commit bool, write func(out *kafkax.Outpu
 	if err := x.cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
 		x.t.Fatal(err)
 	}
+}
+
+// withCluster is cluster with a context that ends with the test (at the
+// latest after a minute).
+func withCluster(t *testing.T, partitions int32) (context.Context, []kgo.Opt) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx, cluster(t, partitions)
 }
 
 func open(t testing.TB, base []kgo.Opt, dir string, clock func() time.Time) *store.Store {
@@ -262,4 +275,161 @@ func BenchmarkRestore(b *testing.B) {
 		s.Release()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/keys*1e6/1e9, "s/1M-keys")
+}
+
+// TestPartitionByGoesOnRestoringInBackground: a batch that may wait only a
+// little gets ErrNotReady while the restore is slow; the next calls neither
+// start the restore again nor wait for it again (however long they could),
+// and the partition comes back with its state once the restore ends.
+func TestPartitionByGoesOnRestoringInBackground(t *testing.T) {
+	t.Parallel()
+	ctx, base := withCluster(t, 1)
+	w := open(t, base, t.TempDir(), nil)
+	pt, err := w.Partition(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newTxn(t, base, "writer")
+	x.run(ctx, true, func(out *kafkax.Output) { _ = pt.Set(out, []byte("pk"), []byte("v")) })
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	release := make(chan struct{})
+	var attempts atomic.Int32
+	s, err := store.Open(store.Config{Name: "test", Topic: topic, Dir: t.TempDir(), ClientOpts: base, RestoreTimeout: 30 * time.Second,
+		BeforeOpen: func(ctx context.Context, _ int32) error {
+			attempts.Add(1)
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Release)
+	for i, bound := range []time.Duration{50 * time.Millisecond, 20 * time.Second, 20 * time.Second} {
+		start := time.Now()
+		if _, err := s.PartitionBy(ctx, 0, start.Add(bound)); !errors.Is(err, store.ErrNotReady) {
+			t.Fatalf("call %d, slow restore: err = %v, want ErrNotReady", i, err)
+		}
+		if waited := time.Since(start); waited > 5*time.Second {
+			t.Fatalf("call %d waited %s on a restore already waited for", i, waited)
+		}
+	}
+	close(release)
+	got, err := s.Partition(ctx, 0) // no deadline: waits for the restore in flight
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := got.Get([]byte("pk")); err != nil || !ok || string(v) != "v" {
+		t.Errorf("restored pk = %q %v %v, want v", v, ok, err)
+	}
+	if n := attempts.Load(); n != 1 {
+		t.Errorf("restore started %d times, want once across the calls", n)
+	}
+}
+
+// TestPartitionByFailedOpenRetriesLater: a partition that fails to open
+// returns the error, returns it again at once within RetryAfter without a
+// new attempt, and opens once the cause is gone.
+func TestPartitionByFailedOpenRetriesLater(t *testing.T) {
+	t.Parallel()
+	ctx, base := withCluster(t, 1)
+	broken := errors.New("disk full")
+	var failing atomic.Bool
+	failing.Store(true)
+	var attempts atomic.Int32
+	s, err := store.Open(store.Config{Name: "test", Topic: topic, Dir: t.TempDir(), ClientOpts: base, RetryAfter: 200 * time.Millisecond,
+		BeforeOpen: func(context.Context, int32) error {
+			attempts.Add(1)
+			if failing.Load() {
+				return broken
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Release)
+	if _, err := s.PartitionBy(ctx, 0, time.Now().Add(5*time.Second)); !errors.Is(err, broken) {
+		t.Fatalf("err = %v, want the open's error", err)
+	}
+	if _, err := s.PartitionBy(ctx, 0, time.Now().Add(5*time.Second)); !errors.Is(err, broken) {
+		t.Fatalf("second call: err = %v, want the same error", err)
+	}
+	if n := attempts.Load(); n != 1 {
+		t.Errorf("%d attempts within RetryAfter, want 1", n)
+	}
+	failing.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := s.PartitionBy(ctx, 0, time.Now().Add(5*time.Second))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("partition never opened after the cause went away: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCorruptCopyIsDroppedAndRestored: a local copy whose tables are
+// damaged fails reads with a PartitionError; dropped, it is rebuilt from
+// the changelog and reads again what was committed.
+func TestCorruptCopyIsDroppedAndRestored(t *testing.T) {
+	t.Parallel()
+	ctx, base := withCluster(t, 1)
+	dir := t.TempDir()
+	s := open(t, base, dir, nil)
+	pt, err := s.Partition(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const keys = 2000
+	x := newTxn(t, base, "writer")
+	x.run(ctx, true, func(out *kafkax.Output) {
+		for i := range keys {
+			_ = pt.Set(out, []byte(fmt.Sprintf("k%05d", i)), bytes.Repeat([]byte{'v'}, 100))
+		}
+	})
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pt.Size(); err != nil { // flushes the memtable into tables
+		t.Fatal(err)
+	}
+	s.Close()
+	damaged := storetest.DamageTables(t, filepath.Join(dir, "p0"))
+
+	pt, err = s.Partition(ctx, 0)
+	if err != nil {
+		t.Fatalf("the damaged copy did not even open: %v", err)
+	}
+	var failed error
+	for i := 0; i < keys && failed == nil; i++ {
+		_, _, failed = pt.Get([]byte(fmt.Sprintf("k%05d", i)))
+	}
+	var pe *store.PartitionError
+	if !errors.As(failed, &pe) || pe.Partition != 0 {
+		t.Fatalf("reading the damaged copy: err = %v, want a PartitionError for partition 0", failed)
+	}
+	s.Drop(0)
+	s.Discard()
+	pt, err = s.Partition(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range keys {
+		if v, ok, err := pt.Get([]byte(fmt.Sprintf("k%05d", i))); err != nil || !ok || len(v) != 100 {
+			t.Fatalf("after the restore k%05d = %d bytes, %v, %v; want the committed value", i, len(v), ok, err)
+		}
+	}
+	if still := storetest.StillDamaged(filepath.Join(dir, "p0"), damaged); len(still) > 0 {
+		t.Errorf("tables %v are still the damaged ones after the drop", still)
+	}
 }

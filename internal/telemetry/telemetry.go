@@ -48,6 +48,7 @@ type Metrics struct {
 	batch              metric.Int64Histogram
 	outcomes           metric.Int64Counter
 	retries            metric.Int64Counter
+	degraded           metric.Int64Counter
 	latency            metric.Float64Histogram
 	batchTime          metric.Float64Histogram
 	// tracer is nil until StartTracing.
@@ -80,6 +81,8 @@ func New(o Options) (*Metrics, error) {
 	m.outcomes, err = meter.Int64Counter("signalpipe.outcomes", metric.WithDescription("Outcomes read from sp.outcomes, per stage, destination and status (every replica reads all of them: aggregate with max, not sum)."), metric.WithUnit("{outcome}"))
 	must(err)
 	m.retries, err = meter.Int64Counter("signalpipe.delivery.retries", metric.WithDescription("Send attempts beyond the first, per destination."), metric.WithUnit("{attempt}"))
+	must(err)
+	m.degraded, err = meter.Int64Counter("signalpipe.process.degraded", metric.WithDescription("Events the process stage routed without the person's state, per reason (state_unavailable, state_error): sent unenriched and not deduplicated."), metric.WithUnit("{event}"))
 	must(err)
 	m.latency, err = meter.Float64Histogram("signalpipe.outcome.latency", metric.WithDescription("Event time to outcome, per stage and destination."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400, 604800))
@@ -153,6 +156,9 @@ func (m *Metrics) Outcome(o event.Outcome) {
 	st := stageOf(o)
 	attrs := metric.WithAttributes(attribute.String("stage", st), attribute.String("destination", o.Destination), attribute.String("status", string(o.Status)))
 	m.outcomes.Add(ctx, 1, attrs)
+	if o.Status == event.StatusRouted && o.Degraded != "" {
+		m.degraded.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", o.Degraded)))
+	}
 	if o.Attempts > 1 {
 		m.retries.Add(ctx, int64(o.Attempts-1), metric.WithAttributes(attribute.String("destination", o.Destination)))
 	}

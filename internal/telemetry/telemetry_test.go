@@ -45,6 +45,7 @@ func TestMetricsExposition(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 10, 0, time.UTC)
 	m.Outcome(event.Outcome{Record: "t/0/1", EventID: "secret-event-id", Destination: "meta", Status: event.StatusDelivered, Attempts: 3, EventTime: at.Add(-2 * time.Second), At: at})
 	m.Outcome(event.Outcome{Record: "t/0/2", Status: event.StatusInvalid, Reason: "malformed_json", At: at})
+	m.Outcome(event.Outcome{Record: "t/0/3", EventID: "e3", Status: event.StatusRouted, Destinations: []string{"meta"}, Degraded: event.DegradedStateError, At: at})
 	body := scrape(t, m.Handler())
 	tests := []struct{ name, pattern string }{
 		{"consumed per stage", `signalpipe_stage_records_consumed_total\{stage="ingest"\} 150`},
@@ -56,6 +57,7 @@ func TestMetricsExposition(t *testing.T) {
 		{"retries", `signalpipe_delivery_retries_total\{destination="meta"\} 2`},
 		{"outcomes by status", `signalpipe_outcomes_total\{destination="meta",stage="deliver",status="delivered"\} 1`},
 		{"ingest outcome", `signalpipe_outcomes_total\{destination="",stage="ingest",status="invalid"\} 1`},
+		{"degraded by reason", `signalpipe_process_degraded_total\{reason="state_error"\} 1`},
 		{"latency", `signalpipe_outcome_latency_seconds_bucket\{destination="meta",stage="deliver",le="2.5"\} 1`},
 	}
 	for _, tt := range tests {
