@@ -67,6 +67,9 @@ type App struct {
 
 	mu       sync.Mutex
 	breakers map[string]*deliver.Breaker
+	// withdrawals is the table deliver checks before sending (nil when this
+	// replica delivers nothing).
+	withdrawals *process.Withdrawals
 	// extras are per-stage additions to the session and loop (the process
 	// stage's state store hooks), by stage name.
 	extras map[string]stageExtras
@@ -78,6 +81,16 @@ type stageExtras struct {
 	afterBatch func(committed bool)
 	// sessionEnded runs on the stage's goroutine after a session closed.
 	sessionEnded func()
+}
+
+// Withdrawn reports whether this replica's deliver stages already know
+// that the person (identity key) withdrew consent at or after at: events of
+// theirs queued before then are purged from here on.
+func (a *App) Withdrawn(identity string, at time.Time) bool {
+	a.mu.Lock()
+	w := a.withdrawals
+	a.mu.Unlock()
+	return w != nil && w.Purged(identity, at)
 }
 
 // Breakers returns each running destination's breaker state.

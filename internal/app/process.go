@@ -99,6 +99,9 @@ func (a *App) followWithdrawals(ctx context.Context, base []kgo.Opt, wg *sync.Wa
 		return nil
 	}
 	w := process.NewWithdrawals()
+	a.mu.Lock()
+	a.withdrawals = w
+	a.mu.Unlock()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

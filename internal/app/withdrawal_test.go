@@ -9,6 +9,7 @@ import (
 	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/demo"
 	"github.com/signalpipe/signalpipe/internal/event"
+	"github.com/signalpipe/signalpipe/internal/ingest"
 	"github.com/signalpipe/signalpipe/internal/sandbox"
 )
 
@@ -70,6 +71,17 @@ func TestWithdrawalPurgesQueuedDeliveries(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			t.Fatal("the withdrawal was never processed")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	// The deliver stages learn of it by following sp.state.withdrawals;
+	// Meta comes back once they have (under load that can take a moment,
+	// and an event already in a request when it arrives may go).
+	leaver := ingest.IdentityKey(&event.Event{User: event.User{UserID: "leaver"}})
+	for !st.App.Withdrawn(string(leaver), now) {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the deliver stages never learned of the withdrawal")
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
