@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -23,8 +22,12 @@ func FollowOpts(topic string) []kgo.Opt {
 }
 
 // Follow feeds every outcome read by cl into l (a Ledger or a Monitor)
-// until ctx ends. cl must have been built with FollowOpts.
+// until ctx ends. cl must have been built with FollowOpts. A Monitor gets
+// each poll's records under its fold lock, with their offsets: that is what
+// lets a snapshot name exactly the outcomes it holds, and a Monitor restored
+// from one skip (but for the trace index) the records it already counted.
 func Follow(ctx context.Context, cl *kgo.Client, l Sink, log *slog.Logger) {
+	m, _ := l.(*Monitor)
 	for ctx.Err() == nil {
 		fs := cl.PollRecords(ctx, 10000)
 		if fs.IsClientClosed() {
@@ -35,19 +38,31 @@ func Follow(ctx context.Context, cl *kgo.Client, l Sink, log *slog.Logger) {
 				log.Warn("reading outcomes", "topic", t, "partition", p, "err", err)
 			}
 		})
-		cu, _ := l.(interface{ see(int32, int64, time.Time) })
+		if m != nil {
+			m.fold.Lock()
+		}
 		fs.EachRecord(func(r *kgo.Record) {
-			if cu != nil {
-				defer cu.see(r.Partition, r.Offset, r.Timestamp)
+			if m != nil {
+				defer m.see(r.Partition, r.Offset, r.Timestamp)
 			}
 			var o event.Outcome
 			if err := json.Unmarshal(r.Value, &o); err != nil {
 				if log != nil {
 					log.Warn("undecodable outcome record", "partition", r.Partition, "offset", r.Offset)
 				}
+				if m != nil {
+					m.skip(r.Partition, r.Offset)
+				}
+				return
+			}
+			if m != nil {
+				m.addAt(r.Partition, r.Offset, o)
 				return
 			}
 			l.Add(o)
 		})
+		if m != nil {
+			m.fold.Unlock()
+		}
 	}
 }
