@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -58,7 +59,7 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 	if err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(append(base, quality.FollowOpts(cfg.Kafka.Topics().Outcomes())...)...)
+	cl, err := kgo.NewClient(base...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to kafka: %w", err)
 	}
@@ -94,12 +95,22 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 	// topics may only now be being created by the pipeline), and written
 	// only once restored, so a replica never overwrites history it did
 	// not load.
+	followed := make(chan struct{})
 	go func() {
+		defer close(followed)
 		if _, err := quality.LoadSnapshot(fctx, base, topics.QualitySnapshots(), topics.Outcomes(), mon, d.log); err != nil {
 			return
 		}
+		from := mon.ResumeOffsets()
+		mon.CatchUp.Resumed(from)
+		follower, err := kgo.NewClient(append(slices.Clone(base), quality.FollowOpts(topics.Outcomes(), from)...)...)
+		if err != nil {
+			d.log.Error("connecting to kafka to follow sp.outcomes", "err", err)
+			return
+		}
+		defer follower.Close()
 		go snap.Run(fctx, cfg.Quality.SnapshotEvery)
-		quality.Follow(fctx, cl, mon, d.log)
+		quality.Follow(fctx, follower, mon, d.log)
 	}()
 	go mon.Alerter.Run(fctx, cfg.Quality.Alerts.EvaluateEvery)
 	lag := &telemetry.LagPoller{Admin: kadm.NewClient(cl), Groups: consumerGroups(cfg), Interval: 15 * time.Second, Logger: d.log}
@@ -109,6 +120,7 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		cancel()
+		<-followed
 		el.Close()
 		snap.Close()
 		cl.Close()
@@ -130,6 +142,7 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 	return func() {
 		_ = srv.Close()
 		cancel()
+		<-followed
 		el.Close()
 		snap.Close()
 		cl.Close()

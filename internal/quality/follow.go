@@ -10,15 +10,26 @@ import (
 	"github.com/signalpipe/signalpipe/internal/event"
 )
 
-// FollowOpts are the consumer options for reading all of sp.outcomes from
-// the start, committed records only. No consumer group: every replica reads
-// every partition, so each one's report is whole.
-func FollowOpts(topic string) []kgo.Opt {
-	return []kgo.Opt{
-		kgo.ConsumeTopics(topic),
+// FollowOpts are the consumer options for reading all of sp.outcomes,
+// committed records only. No consumer group: every replica reads every
+// partition, so each one's report is whole. Without from, it reads from the
+// start and takes in partitions added later; with from (ResumeOffsets, after
+// a snapshot was restored) it reads those partitions from those offsets, or
+// from the start where an offset is no longer there. A partition added to
+// sp.outcomes later is then read from the next start of the replica.
+func FollowOpts(topic string, from map[int32]int64) []kgo.Opt {
+	opts := []kgo.Opt{
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 	}
+	if len(from) == 0 {
+		return append(opts, kgo.ConsumeTopics(topic))
+	}
+	ps := make(map[int32]kgo.Offset, len(from))
+	for p, o := range from {
+		ps[p] = kgo.NewOffset().At(o)
+	}
+	return append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: ps}))
 }
 
 // Follow feeds every outcome read by cl into l (a Ledger or a Monitor)

@@ -35,6 +35,8 @@ type Monitor struct {
 	// counted (restored from a snapshot, then advanced by Follow). A record
 	// below it is in the aggregates already: it feeds the trace index only.
 	next map[int32]int64
+	// resume is where Follow starts after a restore (ResumeOffsets).
+	resume map[int32]int64
 }
 
 // see passes Follow's record positions to CatchUp.

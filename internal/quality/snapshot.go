@@ -404,7 +404,7 @@ func (m *Monitor) reset() {
 	a.examples.m, a.lastAdd = map[string][]string{}, time.Time{}
 	a.mu.Unlock()
 	m.Ledger.restore(Snapshot{})
-	m.next = map[int32]int64{}
+	m.next, m.resume = map[int32]int64{}, nil
 }
 
 // checkOffsets compares the snapshot's offsets with what outcomes holds now.
@@ -442,7 +442,33 @@ func (m *Monitor) checkOffsets(ctx context.Context, opts []kgo.Opt, outcomes str
 			log.Warn("sp.outcomes deleted records the snapshot had not counted; they are lost, following from the log start", "partition", p, "snapshot_offset", off, "log_start", s.Offset, "lost", s.Offset-off)
 		}
 	}
+	// Follow starts a trace index's worth of records before each offset
+	// (the records below it refill only the trace index), not at the
+	// start of the topic.
+	tail := int64(m.Traces.capacity)
+	m.resume = map[int32]int64{}
+	for _, s := range starts {
+		for p, o := range s {
+			if o.Err != nil {
+				m.resume = nil
+				return nil
+			}
+			m.resume[p] = o.Offset
+			if next, ok := m.next[p]; ok {
+				m.resume[p] = max(next-tail, o.Offset)
+			}
+		}
+	}
 	return nil
+}
+
+// ResumeOffsets are where Follow should start per partition after
+// LoadSnapshot restored a snapshot (for FollowOpts); nil means from the
+// start of the topic.
+func (m *Monitor) ResumeOffsets() map[int32]int64 {
+	m.fold.Lock()
+	defer m.fold.Unlock()
+	return maps.Clone(m.resume)
 }
 
 // chunkKeys lists the chunk keys in latest (everything but the manifest and
