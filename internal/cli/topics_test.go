@@ -17,7 +17,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/app"
 	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
-	"github.com/signalpipe/signalpipe/internal/sandbox"
 )
 
 // planRows parses the table `topics plan|apply` prints: topic → status.
@@ -47,17 +46,7 @@ func TestTopicsPlanMatchesPipeline(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	b, err := kafkax.StartEmbedded("127.0.0.1:0", "", 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	sb := sandbox.New(sandbox.Options{})
-	sbURL, stopSandbox, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopSandbox()
+	b, sb, sbURL := brokerAndMeta(t, nil)
 	path := filepath.Join(t.TempDir(), "signalpipe.yaml")
 	cfgText := fmt.Sprintf(`
 kafka:
