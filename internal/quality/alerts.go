@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -138,6 +139,9 @@ func (al *Alerter) Evaluate(ctx context.Context) {
 		}
 	}
 	lead := al.Leader == nil || al.Leader()
+	if lead {
+		al.resolveOrphans(now)
+	}
 	for id, st := range al.states {
 		if !st.notified && st.State != AlertPending {
 			// A follower leaves the message to the leader; a leader does
@@ -183,6 +187,24 @@ func (al *Alerter) Evaluate(ctx context.Context) {
 		if err := al.Persist(ctx, sent); err != nil {
 			al.logger().Warn("storing which alerts were posted; a new leader may post them again", "err", err)
 		}
+	}
+}
+
+// resolveOrphans announces the resolution of alerts the webhook was told
+// are firing (by a previous leader) but that are clear here: this replica
+// saw them resolve while it followed, or their rule is gone. Without it the
+// resolved message would be lost with the leader that owed it.
+func (al *Alerter) resolveOrphans(now time.Time) {
+	for id, was := range al.sent {
+		if was != AlertFiring || al.states[id] != nil {
+			continue
+		}
+		name, subject, _ := strings.Cut(id, "\x00")
+		a := Alert{Rule: name, Subject: subject, State: AlertResolved, Since: now, ResolvedAt: now, Message: backToNormal(name, subject)}
+		if i := slices.IndexFunc(al.Rules, func(r Rule) bool { return r.Name == name }); i >= 0 {
+			a.Kind, a.Threshold = al.Rules[i].Kind, al.Rules[i].Threshold
+		}
+		al.states[id] = &alertState{Alert: a}
 	}
 }
 
@@ -376,8 +398,10 @@ func firingMessage(r Rule, c check) string {
 	return fmt.Sprintf("%s — %s: %s", r.Name, c.subject, describe(r, c.value))
 }
 
-func resolvedMessage(r Rule, c check) string {
-	return fmt.Sprintf("%s — %s: back to normal", r.Name, c.subject)
+func resolvedMessage(r Rule, c check) string { return backToNormal(r.Name, c.subject) }
+
+func backToNormal(rule, subject string) string {
+	return fmt.Sprintf("%s — %s: back to normal", rule, subject)
 }
 
 // slackMessage is the webhook body: Slack's incoming-webhook format (text

@@ -42,9 +42,25 @@ func (h *hook) texts() []string {
 // TestOneLeaderPostsAlerts: two replicas evaluate the same rule and share
 // one webhook. Only the leader posts, so a firing alert makes one message;
 // when the leader leaves, the other replica takes over, does not announce
-// the alert again, and announces its resolution.
+// the alert again, and announces its resolution once, whether the alert
+// resolves after the failover or already did while the leader was leaving.
 func TestOneLeaderPostsAlerts(t *testing.T) {
 	t.Parallel()
+	for _, tt := range []struct {
+		name          string
+		resolveBefore bool // the alert clears before the leader leaves
+	}{
+		{"resolves after the failover", false},
+		{"resolved during the failover", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			testFailover(t, tt.resolveBefore)
+		})
+	}
+}
+
+func testFailover(t *testing.T, resolveBefore bool) {
 	sc, ctx := newSnapCluster(t, 2)
 	h := &hook{}
 	srv := httptest.NewServer(h)
@@ -71,7 +87,7 @@ func TestOneLeaderPostsAlerts(t *testing.T) {
 	}
 	sc.produce(ctx, tl, ats...)
 	for _, r := range []*replica{a, b} {
-		waitFor(ctx, t, "both replicas read the outcomes", func() bool { return terminal(r) == int64(tl.n) })
+		waitFor(ctx, t, "both replicas catch up", func() bool { return terminal(r) == int64(tl.n) && r.mon.CatchUp.Done() })
 	}
 	firing := func(r *replica) bool {
 		for _, al := range r.mon.Alerter.Alerts() {
@@ -81,37 +97,43 @@ func TestOneLeaderPostsAlerts(t *testing.T) {
 		}
 		return false
 	}
-	for range 3 {
-		a.mon.Alerter.Evaluate(ctx)
-		b.mon.Alerter.Evaluate(ctx)
+	evaluate := func(rs ...*replica) {
+		for range 3 {
+			for _, r := range rs {
+				r.mon.Alerter.Evaluate(ctx)
+			}
+		}
 	}
+	evaluate(a, b)
 	if !firing(a) || !firing(b) {
 		t.Fatalf("the alert is not firing on both replicas: a %v, b %v", a.mon.Alerter.Alerts(), b.mon.Alerter.Alerts())
 	}
 	if got := h.texts(); len(got) != 1 || !strings.Contains(got[0], "FIRING") {
 		t.Fatalf("messages %q; want one FIRING message", got)
 	}
+	// The window moves past the DLQ records: the alert clears.
+	resolve := func() { clockNs.Add(int64(20 * time.Minute)) }
+	if resolveBefore {
+		// b, following, sees it resolve; a leaves before it evaluates.
+		resolve()
+		evaluate(b)
+	}
 
-	// The leader leaves; b takes over and must not announce the alert again.
 	a.stop()
 	waitFor(ctx, t, "replica b leads", b.snap.Leading)
-	for range 3 {
-		b.mon.Alerter.Evaluate(ctx)
+	if !resolveBefore {
+		evaluate(b)
+		if got := h.texts(); len(got) != 1 {
+			t.Fatalf("after the failover, messages %q; want still the one FIRING message", got)
+		}
+		if !firing(b) {
+			t.Fatal("the alert no longer fires on replica b")
+		}
+		resolve()
 	}
-	if got := h.texts(); len(got) != 1 {
-		t.Fatalf("after the failover, messages %q; want still the one FIRING message", got)
-	}
-	if !firing(b) {
-		t.Fatal("the alert no longer fires on replica b")
-	}
-
-	// The window moves past the DLQ records: resolved, announced once.
-	clockNs.Add(int64(20 * time.Minute))
-	for range 3 {
-		b.mon.Alerter.Evaluate(ctx)
-	}
+	evaluate(b)
 	got := h.texts()
-	if len(got) != 2 || !strings.Contains(got[1], "RESOLVED") {
+	if len(got) != 2 || !strings.Contains(got[1], "RESOLVED") || !strings.Contains(got[1], "dlq") {
 		t.Fatalf("messages %q; want FIRING then RESOLVED", got)
 	}
 }
