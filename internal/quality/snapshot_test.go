@@ -168,6 +168,36 @@ func (sc *snapCluster) start(ctx context.Context, o replicaOpts) *replica {
 	return r
 }
 
+// snapshotOnce runs a leading replica until it has read the tl outcomes,
+// has it write one snapshot, and stops it.
+func (sc *snapCluster) snapshotOnce(ctx context.Context, tl *tally) {
+	sc.t.Helper()
+	a := sc.start(ctx, replicaOpts{elect: true})
+	waitFor(ctx, sc.t, "replica a reads the backlog", func() bool { return terminal(a) == int64(tl.n) })
+	waitFor(ctx, sc.t, "replica a leads", a.snap.Leading)
+	if err := a.snap.Write(ctx); err != nil {
+		sc.t.Fatal(err)
+	}
+	a.stop()
+}
+
+// deleteAll deletes every record sp.outcomes holds, as retention would.
+func (sc *snapCluster) deleteAll(ctx context.Context) {
+	sc.t.Helper()
+	adm := kadm.NewClient(sc.prod)
+	ends, err := adm.ListEndOffsets(ctx, outTopic)
+	if err != nil {
+		sc.t.Fatal(err)
+	}
+	dels, err := adm.DeleteRecords(ctx, ends.Offsets())
+	if err == nil {
+		err = dels.Error()
+	}
+	if err != nil {
+		sc.t.Fatalf("deleting records: %v", err)
+	}
+}
+
 // waitFor polls cond until it holds or ctx ends.
 func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -224,27 +254,8 @@ func TestSnapshotRestoresPastRetention(t *testing.T) {
 		old = append(old, now.Add(-time.Duration(h)*time.Hour))
 	}
 	sc.produce(ctx, tl, old...)
-	a := sc.start(ctx, replicaOpts{elect: true})
-	waitFor(ctx, t, "replica a reads the backlog", func() bool { return terminal(a) == int64(tl.n) })
-	waitFor(ctx, t, "replica a leads", a.snap.Leading)
-	if err := a.snap.Write(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a.stop()
-
-	// Retention deletes everything written so far.
-	adm := kadm.NewClient(sc.prod)
-	ends, err := adm.ListEndOffsets(ctx, outTopic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dels, err := adm.DeleteRecords(ctx, ends.Offsets())
-	if err == nil {
-		err = dels.Error()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc.snapshotOnce(ctx, tl)
+	sc.deleteAll(ctx)
 	recent := []time.Time{now.Add(-time.Hour), now.Add(-30 * time.Minute), now.Add(-time.Minute)}
 	sc.produce(ctx, tl, recent...)
 
@@ -357,4 +368,36 @@ func TestSnapshotUnusableIgnored(t *testing.T) {
 			checkDays(t, r, tl, now)
 		})
 	}
+}
+
+// TestSnapshotBelowLogStart: retention deletes outcomes no snapshot counted.
+// They are lost: the restored replica says so, and counts what the snapshot
+// held and what came after, nothing twice.
+func TestSnapshotBelowLogStart(t *testing.T) {
+	t.Parallel()
+	sc, ctx := newSnapCluster(t, 1)
+	now := time.Now().UTC()
+	kept := newTally()
+	sc.produce(ctx, kept, now.Add(-50*time.Hour), now.Add(-49*time.Hour))
+	sc.snapshotOnce(ctx, kept)
+	// Two more input records (four outcomes), then retention deletes them
+	// too, before any snapshot counted them.
+	lost := newTally()
+	lost.n = kept.n // distinct event ids
+	sc.produce(ctx, lost, now.Add(-48*time.Hour), now.Add(-47*time.Hour))
+	kept.n = lost.n
+	sc.deleteAll(ctx)
+	sc.produce(ctx, kept, now.Add(-time.Minute))
+
+	var logs bytes.Buffer
+	b := sc.start(ctx, replicaOpts{restore: true, log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if !b.restored {
+		t.Fatalf("no snapshot restored: %s", logs.String())
+	}
+	if !bytes.Contains(logs.Bytes(), []byte("they are lost")) || !bytes.Contains(logs.Bytes(), []byte("lost=4")) {
+		t.Errorf("no warning that 4 outcomes were lost: %s", logs.String())
+	}
+	waitFor(ctx, t, "replica b catches up", b.mon.CatchUp.Done)
+	waitFor(ctx, t, "replica b counts the outcome after the deletion", func() bool { return terminal(b) >= 3 })
+	checkDays(t, b, kept, now)
 }
