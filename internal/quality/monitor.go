@@ -2,6 +2,7 @@ package quality
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -37,6 +38,9 @@ type Monitor struct {
 	next map[int32]int64
 	// resume is where Follow starts after a restore (ResumeOffsets).
 	resume map[int32]int64
+	// seq counts the outcomes added and the records skipped, so a snapshot
+	// writer can tell that nothing changed since its last snapshot.
+	seq atomic.Uint64
 }
 
 // see passes Follow's record positions to CatchUp.
@@ -76,6 +80,7 @@ func (m *Monitor) Add(o event.Outcome) {
 		m.Observe(o)
 	}
 	m.Ledger.Add(o)
+	m.seq.Add(1)
 }
 
 // addAt feeds the outcome read at offset off of partition p, unless a
@@ -92,6 +97,7 @@ func (m *Monitor) addAt(p int32, off int64, o event.Outcome) {
 // skip moves past a record that holds no outcome; Follow holds m.fold.
 func (m *Monitor) skip(p int32, off int64) {
 	m.next[p] = max(m.next[p], off+1)
+	m.seq.Add(1)
 }
 
 // Report builds the report for q with each destination's health and the

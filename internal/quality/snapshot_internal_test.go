@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -17,7 +18,8 @@ import (
 // TestSnapshotChunksAndCleanup: a window with thousands of cells is split
 // into chunks far below Kafka's 1 MiB message limit; after a second
 // snapshot the topic holds exactly what the newest manifest names (the
-// superseded chunks are deleted), and restoring it gives the same report.
+// superseded chunks are deleted), a third with nothing new writes nothing,
+// and restoring it gives the same report.
 func TestSnapshotChunksAndCleanup(t *testing.T) {
 	t.Parallel()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "sp.quality.snapshots"))
@@ -50,6 +52,23 @@ func TestSnapshotChunksAndCleanup(t *testing.T) {
 	add(10, 1, now) // changes the current windows only
 	if err := sn.Write(ctx); err != nil {
 		t.Fatal(err)
+	}
+
+	end := func() int64 {
+		t.Helper()
+		o, err := kadm.NewClient(sn.cl).ListEndOffsets(ctx, "sp.quality.snapshots")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, _ := o.Lookup("sp.quality.snapshots", 0)
+		return e.Offset
+	}
+	before := end()
+	if err := sn.Write(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := end(); after != before {
+		t.Errorf("a snapshot with nothing new wrote %d records", after-before)
 	}
 
 	latest, err := readLatest(ctx, opts, "sp.quality.snapshots")

@@ -39,6 +39,8 @@ type Snapshotter struct {
 	named   []string
 	garbage []string
 	lastGen int64
+	// lastSeq is the Monitor's seq before the last snapshot written.
+	lastSeq uint64
 }
 
 // SnapshotterOptions are a Snapshotter's dependencies.
@@ -148,6 +150,10 @@ func (s *Snapshotter) Write(ctx context.Context) error {
 	if !s.Leading() {
 		return errNotLeader
 	}
+	seq := s.m.seq.Load()
+	if s.named != nil && seq == s.lastSeq && len(s.garbage) == 0 {
+		return nil // nothing new since the last snapshot
+	}
 	// The generation orders nothing (the manifest key does); it only
 	// has to differ from every other writer's, so it is wall time, never
 	// the injected clock.
@@ -178,7 +184,7 @@ func (s *Snapshotter) Write(ctx context.Context) error {
 			dead = append(dead, kv{key: k})
 		}
 	}
-	s.written, s.named, s.garbage = next, named, nil
+	s.written, s.named, s.garbage, s.lastSeq = next, named, nil, seq
 	if err := s.produce(ctx, dead...); err != nil {
 		s.garbage = keysOf(dead) // deleted next time
 		return fmt.Errorf("deleting superseded snapshot chunks: %w", err)
