@@ -231,8 +231,15 @@ func checkDays(t *testing.T, r *replica, tl *tally, now time.Time) {
 	if seen != len(tl.received) {
 		t.Errorf("the series has %d of the %d days produced", seen, len(tl.received))
 	}
-	if rep.Totals.Delivered != tl.sum(tl.delivered) || rep.Totals.Rejected != tl.sum(tl.rejected) {
-		t.Errorf("totals delivered %d rejected %d, want %d %d", rep.Totals.Delivered, rep.Totals.Rejected, tl.sum(tl.delivered), tl.sum(tl.rejected))
+	// The 30-day view, as the report page picks it: hourly windows.
+	hourly := r.mon.Report(quality.Query{Since: now.Add(-30 * 24 * time.Hour), Until: now.Add(time.Hour)})
+	if hourly.Resolution != quality.Hour {
+		t.Errorf("the 30-day report is at %s resolution, want hour", hourly.Resolution)
+	}
+	for _, got := range []quality.Report{rep, hourly} {
+		if got.Totals.Delivered != tl.sum(tl.delivered) || got.Totals.Rejected != tl.sum(tl.rejected) {
+			t.Errorf("%s totals delivered %d rejected %d, want %d %d", got.Resolution, got.Totals.Delivered, got.Totals.Rejected, tl.sum(tl.delivered), tl.sum(tl.rejected))
+		}
 	}
 	l := r.mon.Ledger.Snapshot()
 	if l.Outcomes[event.StatusDelivered] != rep.Totals.Delivered || l.Routed != rep.Totals.Routed || l.Terminal != l.Expected {
