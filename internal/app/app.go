@@ -183,6 +183,16 @@ func (a *App) Topics() []kafkax.TopicSpec {
 	for _, st := range []string{process.StoreName, process.WithdrawalsStore} {
 		specs = append(specs, kafkax.TopicSpec{Name: a.topics.State(st), Partitions: p, Configs: map[string]*string{kafkax.ConfigCleanupPolicy: &compact}})
 	}
+	// The quality stage's snapshots: one partition, so a manifest follows
+	// its chunks, and compacted, so the newest manifest and the chunks it
+	// names are kept however long ago they were written. The compaction lag
+	// keeps a chunk superseded by a newer snapshot readable for an hour, so
+	// a replica reading the older manifest still finds all of it. The
+	// leader topic elects one quality replica through its consumer group.
+	lag := "3600000"
+	specs = append(specs,
+		kafkax.TopicSpec{Name: a.topics.QualitySnapshots(), Partitions: 1, Configs: map[string]*string{kafkax.ConfigCleanupPolicy: &compact, "min.compaction.lag.ms": &lag}},
+		kafkax.TopicSpec{Name: a.topics.QualityLeader(), Partitions: 1})
 	return specs
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -58,7 +59,7 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 	if err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(append(base, quality.FollowOpts(cfg.Kafka.Topics().Outcomes())...)...)
+	cl, err := kgo.NewClient(base...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to kafka: %w", err)
 	}
@@ -73,10 +74,44 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 	}
 	mon.Alerter.Client = &http.Client{Timeout: cfg.Quality.Alerts.Timeout}
 	mon.Alerter.Logger = d.log
+	// One replica leads: it posts the alerts and writes the snapshots.
+	topics := cfg.Kafka.Topics()
+	el, err := quality.Elect(base, cfg.Kafka.GroupPrefix+"-quality-leader", topics.QualityLeader(), d.log)
+	if err != nil {
+		cl.Close()
+		return nil, err
+	}
+	snap, err := quality.NewSnapshotter(mon, quality.SnapshotterOptions{Opts: base, Topic: topics.QualitySnapshots(), Outcomes: topics.Outcomes(), Leader: el.Leader, Log: d.log})
+	if err != nil {
+		el.Close()
+		cl.Close()
+		return nil, err
+	}
+	mon.Alerter.Leader, mon.Alerter.Persist = snap.Leading, snap.PersistAlerts
 	fctx, cancel := context.WithCancel(ctx)
 	mon.CatchUp = quality.NewCatchUp(time.Now())
-	go mon.CatchUp.Listen(fctx, kadm.NewClient(cl), cfg.Kafka.Topics().Outcomes(), 5*time.Minute, d.log)
-	go quality.Follow(fctx, cl, mon, d.log)
+	go mon.CatchUp.Listen(fctx, kadm.NewClient(cl), topics.Outcomes(), 5*time.Minute, d.log)
+	// The snapshot is restored before Follow counts anything (the
+	// topics may only now be being created by the pipeline), and written
+	// only once restored, so a replica never overwrites history it did
+	// not load.
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		if _, err := quality.LoadSnapshot(fctx, base, topics.QualitySnapshots(), topics.Outcomes(), mon, d.log); err != nil {
+			return
+		}
+		from := mon.ResumeOffsets()
+		mon.CatchUp.Resumed(from)
+		follower, err := kgo.NewClient(append(slices.Clone(base), quality.FollowOpts(topics.Outcomes(), from)...)...)
+		if err != nil {
+			d.log.Error("connecting to kafka to follow sp.outcomes", "err", err)
+			return
+		}
+		defer follower.Close()
+		go snap.Run(fctx, cfg.Quality.SnapshotEvery)
+		quality.Follow(fctx, follower, mon, d.log)
+	}()
 	go mon.Alerter.Run(fctx, cfg.Quality.Alerts.EvaluateEvery)
 	lag := &telemetry.LagPoller{Admin: kadm.NewClient(cl), Groups: consumerGroups(cfg), Interval: 15 * time.Second, Logger: d.log}
 	go lag.Run(fctx)
@@ -85,6 +120,9 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		cancel()
+		<-followed
+		el.Close()
+		snap.Close()
 		cl.Close()
 		return nil, fmt.Errorf("server.listen: %w", err)
 	}
@@ -93,7 +131,7 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 			Token: token, Monitor: mon, Metrics: d.metrics.Handler(),
 			Status: func() quality.Status {
 				return quality.Status{Now: time.Now(), Started: started, Ledger: mon.Ledger.Snapshot(),
-					Extra: map[string]any{"breakers": breakerStates(d.pipe), "caught_up": mon.CatchUp.Done()}}
+					Extra: map[string]any{"breakers": breakerStates(d.pipe), "caught_up": mon.CatchUp.Done(), "quality_leader": snap.Leading()}}
 			},
 			Ready:        func() error { return brokerReady(ctx, cl) },
 			Destinations: func() map[string]string { return breakerStates(d.pipe) },
@@ -104,6 +142,9 @@ func serveQuality(ctx context.Context, cfg config.Config, token string, d qualit
 	return func() {
 		_ = srv.Close()
 		cancel()
+		<-followed
+		el.Close()
+		snap.Close()
 		cl.Close()
 		_ = d.metrics.Shutdown(context.Background())
 	}, nil

@@ -35,27 +35,29 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestRunWithConfigFile runs `signalpipe run --config FILE` as a data
-// engineer would: a config file naming the brokers, the Meta endpoint and the
-// environment variable that holds the token; events produced to the input
-// topic reach Meta (the sandbox); SIGTERM (context cancel) stops it cleanly.
-func TestRunWithConfigFile(t *testing.T) {
-	// Not parallel: it sets an environment variable.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+// brokerAndMeta starts an embedded broker (3 partitions) and a sandbox
+// whose Meta takes tokens, both stopped when the test ends.
+func brokerAndMeta(t *testing.T, tokens map[string]string) (*kafkax.Embedded, *sandbox.Server, string) {
+	t.Helper()
 	b, err := kafkax.StartEmbedded("127.0.0.1:0", "", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	sb := sandbox.New(sandbox.Options{MetaTokens: map[string]string{"777": "s3cret-token"}})
+	t.Cleanup(b.Close)
+	sb := sandbox.New(sandbox.Options{MetaTokens: tokens})
 	sbURL, stopSandbox, err := sb.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stopSandbox()
+	t.Cleanup(stopSandbox)
+	return b, sb, sbURL
+}
 
-	t.Setenv("TEST_META_TOKEN", "s3cret-token")
+// runConfig writes the config of a `signalpipe run` on the broker at addr
+// with a Meta destination at the sandbox's sbURL (token in TEST_META_TOKEN),
+// reading crm.deals, with extra YAML appended; it returns the file's path.
+func runConfig(t *testing.T, addr, sbURL, extra string) string {
+	t.Helper()
 	cfg := fmt.Sprintf(`
 kafka:
   brokers: [%q]
@@ -75,24 +77,44 @@ destinations:
 process:
   state_dir: %s
   consent: {unknown: send} # these CRM deals carry no consent signal; the default would strip their identifiers
-server:
-  listen: ""
 log: {level: info, format: json}
-`, b.Addr, sbURL, t.TempDir())
+%s
+`, addr, sbURL, t.TempDir(), extra)
 	path := filepath.Join(t.TempDir(), "signalpipe.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// startRun runs `signalpipe run --config path` until ctx ends; done gets
+// its exit code.
+func startRun(ctx context.Context, path string) (*syncBuffer, chan int) {
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"run", "--config", path}, IO{In: strings.NewReader(""), Out: &stderr, Err: &stderr})
+	}()
+	return &stderr, done
+}
+
+// TestRunWithConfigFile runs `signalpipe run --config FILE` as a data
+// engineer would: a config file naming the brokers, the Meta endpoint and the
+// environment variable that holds the token; events produced to the input
+// topic reach Meta (the sandbox); SIGTERM (context cancel) stops it cleanly.
+func TestRunWithConfigFile(t *testing.T) {
+	// Not parallel: it sets an environment variable.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, sb, sbURL := brokerAndMeta(t, map[string]string{"777": "s3cret-token"})
+	t.Setenv("TEST_META_TOKEN", "s3cret-token")
+	path := runConfig(t, b.Addr, sbURL, `server: {listen: ""}`)
 	// The input topic is the producers'; create it as they would.
 	if err := b.Cluster.CreateTopic("crm.deals", 3, nil); err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
 	rctx, stop := context.WithCancel(ctx)
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(rctx, []string{"run", "--config", path}, IO{In: strings.NewReader(""), Out: &stderr, Err: &stderr})
-	}()
+	stderr, done := startRun(rctx, path)
 
 	prod, err := kgo.NewClient(kgo.SeedBrokers(b.Addr))
 	if err != nil {

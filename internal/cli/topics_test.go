@@ -17,7 +17,6 @@ import (
 	"github.com/signalpipe/signalpipe/internal/app"
 	"github.com/signalpipe/signalpipe/internal/config"
 	"github.com/signalpipe/signalpipe/internal/kafkax"
-	"github.com/signalpipe/signalpipe/internal/sandbox"
 )
 
 // planRows parses the table `topics plan|apply` prints: topic → status.
@@ -47,17 +46,7 @@ func TestTopicsPlanMatchesPipeline(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	b, err := kafkax.StartEmbedded("127.0.0.1:0", "", 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	sb := sandbox.New(sandbox.Options{})
-	sbURL, stopSandbox, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopSandbox()
+	b, sb, sbURL := brokerAndMeta(t, nil)
 	path := filepath.Join(t.TempDir(), "signalpipe.yaml")
 	cfgText := fmt.Sprintf(`
 kafka:
@@ -151,12 +140,14 @@ server: {listen: ""}
 	}
 
 	// Wait until every planned topic holds records: the pipeline used them
-	// all. Retry tiers fill only when a platform asks for an event again.
+	// all. Retry tiers fill only when a platform asks for an event again;
+	// the quality topics belong to run's quality stage, not to the
+	// pipeline (and the leader topic never holds records).
 	adm := kadm.NewClient(cl)
 	names := slices.Sorted(maps.Keys(planned))
 	var used []string
 	for _, n := range names {
-		if !strings.Contains(n, ".retry.") {
+		if !strings.Contains(n, ".retry.") && !strings.Contains(n, ".quality.") {
 			used = append(used, n)
 		}
 	}
@@ -199,7 +190,7 @@ server: {listen: ""}
 	if got := listed.Names(); !slices.Equal(got, names) {
 		t.Errorf("after the pipeline ran the cluster has topics %v; the plan listed %v", got, names)
 	}
-	want := []string{"events.crm", "events.web", "sp.dlq", "sp.events", "sp.out.meta", "sp.outcomes",
+	want := []string{"events.crm", "events.web", "sp.dlq", "sp.events", "sp.out.meta", "sp.outcomes", "sp.quality.leader", "sp.quality.snapshots",
 		"sp.retry.meta.1h", "sp.retry.meta.30s", "sp.retry.meta.5m", "sp.retry.meta.6h", "sp.state.process", "sp.state.withdrawals"}
 	if !slices.Equal(names, want) {
 		t.Errorf("plan lists %v, want %v", names, want)

@@ -22,6 +22,8 @@ func TestQualityConfig(t *testing.T) {
 		{"unknown match key", "quality: {alerts: {rules: [{name: c, kind: coverage_drop, match_key: shoe_size, threshold: 0.2}]}}", []string{"quality.alerts.rules[0].match_key"}},
 		{"two rules, one name", "quality: {alerts: {rules: [{name: a, kind: breaker_open}, {name: a, kind: breaker_open}]}}", []string{"quality.alerts.rules[1].name"}},
 		{"retention too short", "quality: {retention: {minutes: 1m}}", []string{"quality.retention.minutes"}},
+		{"snapshots too often", "quality: {snapshot_every: 100ms}", []string{"quality.snapshot_every", "100ms"}},
+		{"snapshot_every set", "quality: {snapshot_every: 5m}", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,7 +33,7 @@ func TestQualityConfig(t *testing.T) {
 				if err != nil {
 					t.Fatalf("error %v", err)
 				}
-				if c.Quality.Retention.Hours != 35*24*time.Hour || c.Quality.Alerts.EvaluateEvery == 0 {
+				if c.Quality.Retention.Hours != 35*24*time.Hour || c.Quality.Alerts.EvaluateEvery == 0 || c.Quality.SnapshotEvery == 0 {
 					t.Errorf("defaults not applied: %+v", c.Quality)
 				}
 				for _, r := range c.Quality.Alerts.Rules {

@@ -177,7 +177,7 @@ func Start(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	}
 	s.Quality.Observe = o.OnOutcome
 	s.Ledger = s.Quality.Ledger
-	follower, err := kgo.NewClient(append(base, quality.FollowOpts(s.Config.Kafka.Topics().Outcomes())...)...)
+	follower, err := kgo.NewClient(append(base, quality.FollowOpts(s.Config.Kafka.Topics().Outcomes(), nil)...)...)
 	if err != nil {
 		return nil, err
 	}

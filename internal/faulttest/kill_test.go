@@ -115,7 +115,7 @@ log: {level: %s}
 	}
 
 	ledger := quality.NewLedger(true)
-	follower, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(broker.Addr)}, quality.FollowOpts("sp.outcomes")...)...)
+	follower, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(broker.Addr)}, quality.FollowOpts("sp.outcomes", nil)...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

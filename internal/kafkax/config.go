@@ -280,5 +280,13 @@ func (t Topics) Retry(dest, tier string) string { return t.Prefix + "retry." + d
 // State is the compacted changelog topic of the named state store.
 func (t Topics) State(store string) string { return t.Prefix + "state." + store }
 
+// QualitySnapshots is the quality stage's compacted snapshot topic (one
+// partition).
+func (t Topics) QualitySnapshots() string { return t.Prefix + "quality.snapshots" }
+
+// QualityLeader is the one-partition topic whose consumer group elects the
+// quality stage's leader; it holds no records.
+func (t Topics) QualityLeader() string { return t.Prefix + "quality.leader" }
+
 // Topics returns the topic names for this config.
 func (c Config) Topics() Topics { return Topics{Prefix: c.TopicPrefix} }

@@ -1,6 +1,7 @@
 package quality
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -116,6 +117,9 @@ type window struct {
 	// values is the conversion value per destination and currency (kept
 	// per window, not per cell: cheap to read, small to keep).
 	values map[string][]CurrencyValue
+	// version counts the outcomes applied, so a snapshot rewrites only the
+	// windows that changed since the last one.
+	version uint64
 }
 
 // CurrencyValue is the conversion value received and sent in one currency.
@@ -290,6 +294,7 @@ func orUnknown(s string) string {
 
 // apply adds o to window w.
 func apply(w *window, o event.Outcome, maxCells int) {
+	w.version++
 	k := Key{Source: orUnknown(string(o.Source)), Destination: o.Destination, EventName: orUnknown(o.EventName)}
 	if o.Status == event.StatusRouted {
 		c := cell(w, k, maxCells)
@@ -395,6 +400,22 @@ func apply(w *window, o event.Outcome, maxCells int) {
 type reasonKey struct {
 	status event.Status
 	reason string
+}
+
+// MarshalText writes "status:reason", so snapshots can encode the cell's
+// reasons as a JSON object.
+func (r reasonKey) MarshalText() ([]byte, error) {
+	return []byte(string(r.status) + ":" + r.reason), nil
+}
+
+// UnmarshalText reads what MarshalText wrote (statuses hold no colon).
+func (r *reasonKey) UnmarshalText(b []byte) error {
+	st, reason, ok := strings.Cut(string(b), ":")
+	if !ok {
+		return fmt.Errorf("reading reason %q: want status:reason", b)
+	}
+	r.status, r.reason = event.Status(st), reason
+	return nil
 }
 
 // validCurrency reports whether c looks like an ISO 4217 code.

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -54,7 +56,7 @@ type alertState struct {
 // Alerter evaluates alert rules against an Aggregator and posts to a
 // Slack-compatible webhook: one message when an alert fires, none while it
 // keeps firing, one when it resolves. Every replica evaluates the same
-// figures; give the webhook to one replica only, or each one posts.
+// figures; with Leader set, only the elected replica posts (leader.go).
 type Alerter struct {
 	Rules []Rule
 	Agg   *Aggregator
@@ -68,10 +70,19 @@ type Alerter struct {
 	// Ready, if set, must be true for rules to be evaluated: false while
 	// the aggregates are still being rebuilt from sp.outcomes.
 	Ready func() bool
+	// Leader, if set, says whether this replica posts. The others still
+	// evaluate, so their pages show the alerts, and take it that the
+	// leader told the webhook.
+	Leader func() bool
+	// Persist, if set, stores what the webhook has been told (sent) after
+	// each evaluation that posted, so a new leader does not say it again.
+	Persist func(ctx context.Context, sent map[string]AlertState) error
 
 	mu       sync.Mutex
 	states   map[string]*alertState
 	resolved []Alert
+	// sent is the last state posted per (rule, subject): firing or resolved.
+	sent map[string]AlertState
 }
 
 // check is one subject's reading of a rule.
@@ -127,9 +138,19 @@ func (al *Alerter) Evaluate(ctx context.Context) {
 			st.Message = firingMessage(r, c)
 		}
 	}
+	lead := al.Leader == nil || al.Leader()
+	if lead {
+		al.resolveOrphans(now)
+	}
 	for id, st := range al.states {
 		if !st.notified && st.State != AlertPending {
-			outbox = append(outbox, st.Alert)
+			// A follower leaves the message to the leader; a leader does
+			// not repeat what it (or the leader before it) already sent.
+			if !lead || al.sent[id] == st.State {
+				st.notified = true
+			} else {
+				outbox = append(outbox, st.Alert)
+			}
 		}
 		if st.State == AlertResolved && st.notified {
 			al.resolved = append(al.resolved, st.Alert)
@@ -141,16 +162,66 @@ func (al *Alerter) Evaluate(ctx context.Context) {
 	}
 	al.mu.Unlock()
 	sort.Slice(outbox, func(i, j int) bool { return outbox[i].Rule+outbox[i].Subject < outbox[j].Rule+outbox[j].Subject })
+	posted := false
 	for _, a := range outbox {
 		if err := al.post(ctx, a); err != nil {
 			al.logger().Warn("posting alert", "rule", a.Rule, "state", a.State, "err", err)
 			continue
 		}
+		posted = true
+		id := a.Rule + "\x00" + a.Subject
 		al.mu.Lock()
-		if st := al.states[a.Rule+"\x00"+a.Subject]; st != nil && st.State == a.State {
+		if st := al.states[id]; st != nil && st.State == a.State {
 			st.notified = true
 		}
+		if al.sent == nil {
+			al.sent = map[string]AlertState{}
+		}
+		al.sent[id] = a.State
 		al.mu.Unlock()
+	}
+	if posted && al.Persist != nil {
+		al.mu.Lock()
+		sent := maps.Clone(al.sent)
+		al.mu.Unlock()
+		if err := al.Persist(ctx, sent); err != nil {
+			al.logger().Warn("storing which alerts were posted; a new leader may post them again", "err", err)
+		}
+	}
+}
+
+// resolveOrphans announces the resolution of alerts the webhook was told
+// are firing (by a previous leader) but that are clear here: this replica
+// saw them resolve while it followed, or their rule is gone. Without it the
+// resolved message would be lost with the leader that owed it.
+func (al *Alerter) resolveOrphans(now time.Time) {
+	for id, was := range al.sent {
+		if was != AlertFiring || al.states[id] != nil {
+			continue
+		}
+		name, subject, _ := strings.Cut(id, "\x00")
+		a := Alert{Rule: name, Subject: subject, State: AlertResolved, Since: now, ResolvedAt: now, Message: backToNormal(name, subject)}
+		if i := slices.IndexFunc(al.Rules, func(r Rule) bool { return r.Name == name }); i >= 0 {
+			a.Kind, a.Threshold = al.Rules[i].Kind, al.Rules[i].Threshold
+		}
+		al.states[id] = &alertState{Alert: a}
+	}
+}
+
+// adopt takes over what the webhook has been told (the previous leader's
+// record) when this replica becomes the leader: an alert already announced
+// as firing is not announced again, and its resolution still is.
+func (al *Alerter) adopt(sent map[string]AlertState) {
+	al.mu.Lock()
+	defer al.mu.Unlock()
+	al.sent = maps.Clone(sent)
+	if al.sent == nil {
+		al.sent = map[string]AlertState{}
+	}
+	for id, st := range al.states {
+		if st.State != AlertPending {
+			st.notified = al.sent[id] == st.State
+		}
 	}
 }
 
@@ -327,8 +398,10 @@ func firingMessage(r Rule, c check) string {
 	return fmt.Sprintf("%s — %s: %s", r.Name, c.subject, describe(r, c.value))
 }
 
-func resolvedMessage(r Rule, c check) string {
-	return fmt.Sprintf("%s — %s: back to normal", r.Name, c.subject)
+func resolvedMessage(r Rule, c check) string { return backToNormal(r.Name, c.subject) }
+
+func backToNormal(rule, subject string) string {
+	return fmt.Sprintf("%s — %s: back to normal", rule, subject)
 }
 
 // slackMessage is the webhook body: Slack's incoming-webhook format (text

@@ -122,6 +122,28 @@ func (c *CatchUp) setEnds(starts, ends kadm.ListedOffsets) {
 	c.done = len(c.end) == 0
 }
 
+// Resumed tells that Follow starts at from (Monitor.ResumeOffsets) rather
+// than at the start: what lies below was counted by the restored snapshot,
+// so a partition whose offset is already at its end is caught up.
+func (c *CatchUp) Resumed(from map[int32]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p, o := range from {
+		if o > 0 {
+			c.seen[p] = max(c.seen[p], o-1)
+		}
+	}
+	if c.end == nil || c.done {
+		return
+	}
+	for p, e := range c.end {
+		if c.reached(p, e) {
+			delete(c.end, p)
+		}
+	}
+	c.done = len(c.end) == 0
+}
+
 // see records that the follower read offset off of partition p, written at ts.
 func (c *CatchUp) see(p int32, off int64, ts time.Time) {
 	c.mu.Lock()

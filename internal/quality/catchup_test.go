@@ -52,7 +52,7 @@ func TestCatchUpWithTransactions(t *testing.T) {
 	}
 	// The follower starts after the backlog was written.
 	started := time.Now().Add(time.Second)
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(50 * time.Millisecond)}, quality.FollowOpts("sp.outcomes")...)...)
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(50 * time.Millisecond)}, quality.FollowOpts("sp.outcomes", nil)...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestCatchUpAbortedTail(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(50 * time.Millisecond)}, quality.FollowOpts("sp.outcomes")...)...)
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(50 * time.Millisecond)}, quality.FollowOpts("sp.outcomes", nil)...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,5 +123,58 @@ func TestCatchUpAbortedTail(t *testing.T) {
 	}
 	if got := m.Ledger.Snapshot().Terminal; got != 3 {
 		t.Errorf("read %d committed outcomes, want 3 (the aborted ones are invisible)", got)
+	}
+}
+
+// TestCatchUpResumedAtEnd: after a restored snapshot, Follow starts at the
+// snapshot's offsets; a partition whose offset is already its end has
+// nothing left to read and is caught up at once, while one with outcomes
+// after its offset waits for them.
+func TestCatchUpResumedAtEnd(t *testing.T) {
+	t.Parallel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "sp.outcomes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(50*time.Millisecond), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for p := range int32(2) {
+		for range 3 {
+			r := kafkax.OutcomeRecord("sp.outcomes", event.Outcome{Record: "t/0/0", Status: event.StatusInvalid, At: time.Now()})
+			r.Partition = p
+			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Nothing read is "written after the start", and Listen never gives up.
+	cu := quality.NewCatchUp(time.Now().Add(time.Hour))
+	cu.Resumed(map[int32]int64{0: 3, 1: 1})
+	go cu.Listen(ctx, kadm.NewClient(cl), "sp.outcomes", time.Hour, nil)
+	// Partition 1 still has offsets 1 and 2 to read: not caught up.
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if cu.Done() {
+			t.Fatal("caught up with partition 1 unread")
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// A later start, from a newer snapshot that counted partition 1 too.
+	cu.Resumed(map[int32]int64{1: 3})
+	for !cu.Done() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("never caught up, though every partition resumed at its end")
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }

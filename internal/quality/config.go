@@ -17,6 +17,10 @@ type Config struct {
 	TraceEvents int `yaml:"trace_events"`
 	// Alerts are the alert rules and where they post.
 	Alerts AlertsConfig `yaml:"alerts"`
+	// SnapshotEvery is how often the leading replica snapshots the
+	// aggregates to the snapshot topic; a restart re-reads only the
+	// outcomes written since the last snapshot.
+	SnapshotEvery time.Duration `yaml:"snapshot_every"`
 }
 
 // AlertsConfig configures alerting.
@@ -82,6 +86,7 @@ const (
 	DefaultEvaluateEvery = 30 * time.Second
 	DefaultAlertTimeout  = 10 * time.Second
 	DefaultRuleWindow    = time.Hour
+	DefaultSnapshotEvery = time.Minute
 )
 
 // ApplyDefaults fills every unset field with its named default.
@@ -92,6 +97,9 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.TraceEvents == 0 {
 		c.TraceEvents = DefaultTraceEvents
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = DefaultSnapshotEvery
 	}
 	if c.Alerts.EvaluateEvery == 0 {
 		c.Alerts.EvaluateEvery = DefaultEvaluateEvery
@@ -126,6 +134,9 @@ func (c Config) Validate() error {
 	}
 	if c.TraceEvents < 0 || c.TraceEvents > 10_000_000 {
 		add("trace_events", "must be between 0 and 10000000, got %d", c.TraceEvents)
+	}
+	if c.SnapshotEvery < time.Second || c.SnapshotEvery > 24*time.Hour {
+		add("snapshot_every", "must be between 1s and 24h, got %s", c.SnapshotEvery)
 	}
 	if c.Alerts.EvaluateEvery < time.Second {
 		add("alerts.evaluate_every", "must be at least 1s, got %s", c.Alerts.EvaluateEvery)

@@ -50,7 +50,7 @@ func TestReplicasAndRestartAgree(t *testing.T) {
 	}
 	started := time.Now()
 	follow := func() (*quality.Monitor, func()) {
-		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(50 * time.Millisecond)}, quality.FollowOpts("sp.outcomes")...)...)
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(50 * time.Millisecond)}, quality.FollowOpts("sp.outcomes", nil)...)...)
 		if err != nil {
 			t.Fatal(err)
 		}

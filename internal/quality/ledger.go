@@ -2,6 +2,17 @@
 // The Ledger is the first piece: counts per outcome, source, destination and
 // reason, and — when asked to track records — the check that every input
 // record has exactly one terminal outcome per destination it was routed to.
+//
+// The aggregates outlive sp.outcomes' retention in snapshots (snapshot.go),
+// and this order makes them count every outcome once: Follow adds a poll's
+// records and advances the per-partition offsets under the Monitor's fold
+// lock, and a snapshot is captured under the same lock, so its windows hold
+// exactly the outcomes below its offsets; a replica restores the snapshot
+// before Follow starts, and Follow then counts only records at or above
+// those offsets (the ones below feed the trace index alone). The leader
+// writes a snapshot's chunks, then its manifest, and deletes the chunks the
+// manifest no longer names only after the manifest is acknowledged, so the
+// newest manifest never names a chunk that is gone.
 package quality
 
 import (
@@ -168,20 +179,19 @@ type Snapshot struct {
 func (l *Ledger) Snapshot() Snapshot {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := Snapshot{
-		Outcomes: maps.Clone(l.total), BySource: map[string]Counts{}, ByDestination: map[string]Counts{}, Reasons: map[string]map[string]int64{},
+	return Snapshot{
+		Outcomes: maps.Clone(l.total), BySource: cloneNested(l.bySource), ByDestination: cloneNested(l.byDest), Reasons: cloneNested(l.reasons),
 		Routed: l.routed, Terminal: l.terminal, Expected: l.expected, Complete: l.complete, Duplicates: l.duplicates, First: l.first, Last: l.last,
 	}
-	for k, v := range l.bySource {
-		s.BySource[k] = maps.Clone(v)
+}
+
+// cloneNested copies a map of maps, never nil.
+func cloneNested[M ~map[K]V, K comparable, V any](in map[string]M) map[string]M {
+	out := make(map[string]M, len(in))
+	for k, v := range in {
+		out[k] = maps.Clone(v)
 	}
-	for k, v := range l.byDest {
-		s.ByDestination[k] = maps.Clone(v)
-	}
-	for k, v := range l.reasons {
-		s.Reasons[k] = maps.Clone(v)
-	}
-	return s
+	return out
 }
 
 // Check compares the tracked records with the input records that were
@@ -237,4 +247,17 @@ type Balance struct {
 	Incomplete []string `json:"incomplete,omitempty"`
 	Unknown    []string `json:"unknown,omitempty"`
 	Duplicates int64    `json:"duplicates"`
+}
+
+// restore replaces the ledger's counters with a snapshot's (the quality
+// stage's durable snapshot, see snapshot.go). Tracked records are not part
+// of a snapshot: a tracking ledger (the bounded demo, tests) is never
+// restored.
+func (l *Ledger) restore(s Snapshot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total = Counts{}
+	maps.Copy(l.total, s.Outcomes)
+	l.bySource, l.byDest, l.reasons = cloneNested(s.BySource), cloneNested(s.ByDestination), cloneNested(s.Reasons)
+	l.routed, l.terminal, l.expected, l.duplicates, l.first, l.last = s.Routed, s.Terminal, s.Expected, s.Duplicates, s.First, s.Last
 }

@@ -1,6 +1,8 @@
 package quality
 
 import (
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/signalpipe/signalpipe/internal/event"
@@ -25,6 +27,20 @@ type Monitor struct {
 	// CatchUp, if set, tells when Follow has read the topic's backlog;
 	// alerts wait for it.
 	CatchUp *CatchUp
+
+	// fold is held while Follow adds a poll's records and while a snapshot
+	// is taken, so a snapshot's windows hold exactly the outcomes below
+	// its offsets.
+	fold sync.Mutex
+	// next is, per sp.outcomes partition, the offset after the last record
+	// counted (restored from a snapshot, then advanced by Follow). A record
+	// below it is in the aggregates already: it feeds the trace index only.
+	next map[int32]int64
+	// resume is where Follow starts after a restore (ResumeOffsets).
+	resume map[int32]int64
+	// seq counts the outcomes added and the records skipped, so a snapshot
+	// writer can tell that nothing changed since its last snapshot.
+	seq atomic.Uint64
 }
 
 // see passes Follow's record positions to CatchUp.
@@ -45,7 +61,7 @@ type MonitorOptions struct {
 func NewMonitor(c Config, o MonitorOptions) *Monitor {
 	c.ApplyDefaults()
 	agg := NewAggregator(AggregatorOptions{Clock: o.Clock, MaxCells: c.MaxCells, Retention: c.Retention})
-	m := &Monitor{Ledger: NewLedger(o.TrackRecords), Agg: agg, Traces: NewTraces(c.TraceEvents)}
+	m := &Monitor{Ledger: NewLedger(o.TrackRecords), Agg: agg, Traces: NewTraces(c.TraceEvents), next: map[int32]int64{}}
 	m.Alerter = &Alerter{Rules: c.Alerts.Rules, Agg: agg, Clock: o.Clock, Breakers: func() map[string]string {
 		if m.Breakers == nil {
 			return nil
@@ -64,6 +80,24 @@ func (m *Monitor) Add(o event.Outcome) {
 		m.Observe(o)
 	}
 	m.Ledger.Add(o)
+	m.seq.Add(1)
+}
+
+// addAt feeds the outcome read at offset off of partition p, unless a
+// restored snapshot counted it already; Follow holds m.fold.
+func (m *Monitor) addAt(p int32, off int64, o event.Outcome) {
+	if next, ok := m.next[p]; ok && off < next {
+		m.Traces.Add(o)
+		return
+	}
+	m.Add(o)
+	m.next[p] = off + 1
+}
+
+// skip moves past a record that holds no outcome; Follow holds m.fold.
+func (m *Monitor) skip(p int32, off int64) {
+	m.next[p] = max(m.next[p], off+1)
+	m.seq.Add(1)
 }
 
 // Report builds the report for q with each destination's health and the
