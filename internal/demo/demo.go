@@ -131,9 +131,6 @@ func Config(broker, sandboxURL string) config.Config {
 	c.Kafka.TransactionTimeout = 20 * time.Second
 	c.Kafka.SessionTimeout = 10 * time.Second
 	c.Kafka.MetadataMaxAge = 10 * time.Second
-	// The broker runs in this process: compressing batches would only
-	// cost CPU (a tenth of the benchmark's allocations were snappy's).
-	c.Kafka.Compression = "none"
 	c.Ingest.MaxRecordBytes = 256 << 10
 	c.Deliver.MaxRetryElapsed = 10 * time.Second
 	c.Deliver.ShutdownTimeout = 5 * time.Second
