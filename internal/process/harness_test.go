@@ -31,6 +31,7 @@ type harness struct {
 	outcomes []event.Outcome
 	sent     map[string][]event.Event // by destination
 	withdrew []string                 // person keys of withdrawal markers, in order
+	kinds    map[string]int           // internal records the stage wrote, by kind
 	pt       func() *store.Partition
 	store    *store.Store
 	// parts spreads records over that many partitions by key, as Kafka
@@ -154,6 +155,10 @@ func (h *harness) run(recs []*kgo.Record) {
 		for _, r := range got {
 			switch {
 			case r.Topic == h.topics.Events():
+				if h.kinds == nil {
+					h.kinds = map[string]int{}
+				}
+				h.kinds[kafkax.Header(r, HeaderKind)]++
 				recs = append(recs, h.rec(r.Topic, r.Key, r.Value, r.Headers))
 			case r.Topic == h.topics.Outcomes():
 				var o event.Outcome

@@ -401,6 +401,15 @@ func (s *Stage) event(b *batch, pt *store.Partition, k string, rank int, ev *eve
 			}
 			m, _ := json.Marshal(linkMsg{To: k, ToRank: rank, Event: raw})
 			s.internal(b, id.Key, KindLink, hops+1, id.Rank, m)
+			// The link is on its way in this transaction: the person's
+			// events that come before its merge need not send it again,
+			// and go at once with the state at hand. In a backlog, where
+			// a person's next events arrive before the round trip ends,
+			// each used to send its own link.
+			p.link(id.Key)
+			if err := s.savePerson(b, pt, k, p, before); err != nil {
+				return err
+			}
 			return nil // processed when the merge comes back
 		}
 	}

@@ -122,6 +122,37 @@ func TestAnonymousEventsAfterLinkAreForwarded(t *testing.T) {
 	}
 }
 
+// TestOneLinkPerIdentifier: a person's events that arrive while the link
+// for an identifier is on its way do not each send the link again (in a
+// backlog every event of a busy person did); each is routed once.
+func TestOneLinkPerIdentifier(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	app := func(id string, at time.Duration) event.Event {
+		return event.Event{EventID: id, EventName: event.NameViewContent, Source: event.SourceApp, EventTime: t0.Add(at),
+			User: event.User{UserID: "user-9", AnonymousID: "anon-9"}}
+	}
+	h.send(app("app-1", 0), app("app-2", time.Minute), app("app-3", 2*time.Minute))
+	if h.kinds[KindLink] != 1 || h.kinds[KindMerge] != 1 {
+		t.Errorf("internal records = %v, want one link and one merge", h.kinds)
+	}
+	for _, id := range []string{"app-1", "app-2", "app-3"} {
+		n := 0
+		for _, o := range h.outcomes {
+			if o.EventID == id && o.Status == event.StatusRouted {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s routed %d times, want once", id, n)
+		}
+	}
+	h.send(app("app-4", 3*time.Minute))
+	if h.kinds[KindLink] != 1 {
+		t.Errorf("a later event sent the link again: %v", h.kinds)
+	}
+}
+
 func TestGoogleClickExclusivity(t *testing.T) {
 	t.Parallel()
 	valid := func(stored map[string]click) func(string) (click, bool) {
