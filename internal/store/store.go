@@ -140,7 +140,7 @@ func Open(cfg Config) (*Store, error) {
 
 // Memory defaults: see Config.CacheBytes.
 const (
-	DefaultCacheBytes    = 64 << 20
+	DefaultCacheBytes    = 128 << 20 // config.DefaultStateCacheBytes says why
 	DefaultMemTableBytes = 8 << 20
 )
 
