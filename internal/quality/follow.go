@@ -22,6 +22,11 @@ func FollowOpts(topic string, from map[int32]int64) []kgo.Opt {
 	opts := []kgo.Opt{
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// The follower reads the whole topic at start, and a backlog's
+		// worth of outcomes behind a burst: franz-go's default 50 MiB per
+		// fetch kept tens of MiB of decompressed batches waiting to be
+		// folded. 8 MiB still fills a poll of 10,000 outcomes many times.
+		kgo.FetchMaxBytes(8 << 20),
 	}
 	if len(from) == 0 {
 		return append(opts, kgo.ConsumeTopics(topic))
