@@ -137,14 +137,6 @@ const (
 	DefaultListen          = "127.0.0.1:8080"
 )
 
-// Default returns a configuration with every default filled in and no
-// inputs or destinations.
-func Default() Config {
-	c := Config{}
-	c.ApplyDefaults()
-	return c
-}
-
 // ApplyDefaults fills every unset field with its named default.
 func (c *Config) ApplyDefaults() {
 	c.Kafka.ApplyDefaults()
