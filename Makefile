@@ -17,7 +17,7 @@ test:
 
 ## bench: throughput and CPU per event (end to end on kfake + sandbox, the transform alone), RSS under a 1M-event outage backlog (BACKLOG_EVENTS=N to change) and its drain rate; the report API over 30 days; the process stage's state: events/s, size per million people and dedupe keys, restore time per million keys
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./internal/bench/ ./internal/pii/ ./internal/ingest/ ./internal/sandbox/ ./internal/quality/
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./internal/bench/ ./internal/pii/ ./internal/schema/ ./internal/ingest/ ./internal/sandbox/ ./internal/quality/
 	$(GO) test -run '^$$' -bench 'BenchmarkProcessStage$$' -benchtime 300x -count=1 -timeout 30m ./internal/process/
 	$(GO) test -run '^$$' -bench 'BenchmarkProcessStageOnKafka' -benchtime 1000000x -count=1 -timeout 30m ./internal/process/
 	$(GO) test -run '^$$' -bench 'BenchmarkStoreSize' -benchtime 1x -count=1 -timeout 30m ./internal/process/

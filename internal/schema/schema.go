@@ -59,6 +59,8 @@ const messageKeyword = "x-message"
 // concurrent use; build it once with New.
 type Validator struct {
 	byName map[string]*jsonschema.Schema
+	// screens holds each schema's fast path for valid records (screen.go).
+	screens map[string]*screen
 	// messages maps a subschema's absolute location to its x-message.
 	messages map[string]string
 }
@@ -76,6 +78,7 @@ func New() (*Validator, error) {
 
 	v := &Validator{
 		byName:   make(map[string]*jsonschema.Schema),
+		screens:  make(map[string]*screen),
 		messages: make(map[string]string),
 	}
 	err := fs.WalkDir(schemas.FS, ".", func(p string, d fs.DirEntry, err error) error {
@@ -116,6 +119,7 @@ func New() (*Validator, error) {
 				return nil, fmt.Errorf("compiling schema %s: %w", name, err)
 			}
 			v.byName[name] = sch
+			v.screens[name] = newScreen(sch)
 		}
 	}
 	return v, nil
@@ -173,6 +177,9 @@ func (v *Validator) Validate(doc any) error {
 	name := SchemaFor(doc)
 	if name == "" {
 		return unchosen(doc)
+	}
+	if v.screens[name].accepts(doc) {
+		return nil
 	}
 	err := v.byName[name].Validate(doc)
 	if err == nil {

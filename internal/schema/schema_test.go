@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -299,25 +298,6 @@ func TestValidateConcurrent(t *testing.T) {
 	for range 8 {
 		if err := <-done; err != nil {
 			t.Error(err)
-		}
-	}
-}
-
-func BenchmarkValidate(b *testing.B) {
-	v := newValidator(b)
-	raw, err := fs.ReadFile(schemas.FS, "examples/web_purchase.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, raw); err != nil {
-		b.Fatal(err)
-	}
-	doc := parse(b, compact.String())
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := v.Validate(doc); err != nil {
-			b.Fatal(err)
 		}
 	}
 }
