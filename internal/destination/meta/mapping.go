@@ -167,7 +167,8 @@ func (c Config) Map(ev *event.Event) (ServerEvent, []string, error) {
 	if ev.Source == event.SourceWeb && (se.EventSourceURL == "" || ud.ClientUserAgent == "") {
 		return ServerEvent{}, warnings, &destination.PermanentError{Reason: "missing_required_field", Detail: "website events need event_source_url and client_user_agent"}
 	}
-	if len(MatchKeys(ud)) == 0 {
+	var keys [numMatchKeys]string
+	if len(appendMatchKeys(keys[:0], ud)) == 0 {
 		return ServerEvent{}, warnings, &destination.PermanentError{Reason: "no_match_keys", Detail: "the event carries no customer information parameter Meta can match on"}
 	}
 	if ev.Source == event.SourceApp {
@@ -219,7 +220,15 @@ func customData(p event.Properties, en *event.Enrichment) *CustomData {
 
 // MatchKeys lists the customer information parameters present in ud.
 func MatchKeys(ud *UserData) []string {
-	var keys []string
+	return appendMatchKeys(make([]string, 0, numMatchKeys), ud)
+}
+
+// numMatchKeys is how many parameters appendMatchKeys knows.
+const numMatchKeys = 15
+
+// appendMatchKeys appends the names of the customer information parameters
+// present in ud to keys.
+func appendMatchKeys(keys []string, ud *UserData) []string {
 	add := func(name string, present bool) {
 		if present {
 			keys = append(keys, name)
