@@ -305,7 +305,7 @@ func (s *Stage) sweep(b *batch, id int32, pt *store.Partition) error {
 		if m, ok := decodeMark(v); ok && m.at <= cutoff {
 			expired = append(expired, mark{append([]byte(nil), k...), m})
 		}
-		last = k
+		last = append(last[:0], k...) // k is Pebble's buffer, reused once Scan returns
 		return n < s.cfg.SweepPerBatch
 	})
 	if err != nil {
@@ -314,7 +314,7 @@ func (s *Stage) sweep(b *batch, id int32, pt *store.Partition) error {
 	if n < s.cfg.SweepPerBatch {
 		delete(s.cursor, id) // reached the end: start over next time
 	} else {
-		s.cursor[id] = append(append([]byte(nil), last...), 0) // just past the last key seen
+		s.cursor[id] = append(last, 0) // just past the last key seen
 	}
 	for _, m := range expired {
 		if err := deleteMark(b, pt, m.key, m.v); err != nil {
@@ -340,7 +340,7 @@ func (s *Stage) forget(b *batch, id int32, pt *store.Partition) error {
 	n := 0
 	err := pt.Scan(from, []byte{prefixPerson + 1}, func(k, v []byte) bool {
 		n++
-		last = k
+		last = append(last[:0], k...) // k is Pebble's buffer, reused once Scan returns
 		if len(v) > 0 && v[0] == '{' {
 			var seen struct {
 				S int64 `json:"s"`
@@ -358,7 +358,7 @@ func (s *Stage) forget(b *batch, id int32, pt *store.Partition) error {
 	if n < limit {
 		delete(s.personCursor, id)
 	} else {
-		s.personCursor[id] = append(append([]byte(nil), last...), 0)
+		s.personCursor[id] = append(last, 0)
 	}
 	for _, k := range stale {
 		if err := pt.Delete(b.out, k); err != nil {
