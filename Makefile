@@ -15,7 +15,7 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
-## bench: throughput and CPU per event (end to end on kfake + sandbox, the transform alone), RSS under a 1M-event outage backlog (BACKLOG_EVENTS=N to change) and its drain rate; the report API over 30 days; the process stage's state: events/s, size per million people and dedupe keys, restore time per million keys
+## bench: throughput and CPU per event (end to end on kfake + sandbox, the transform alone, schema validation's fast path vs the library), RSS under a 1M-event outage backlog (BACKLOG_EVENTS=N to change) and its drain rate; the report API over 30 days; the process stage's state: events/s, size per million people and dedupe keys, restore time per million keys
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./internal/bench/ ./internal/pii/ ./internal/schema/ ./internal/ingest/ ./internal/sandbox/ ./internal/quality/
 	$(GO) test -run '^$$' -bench 'BenchmarkProcessStage$$' -benchtime 300x -count=1 -timeout 30m ./internal/process/
@@ -32,11 +32,15 @@ lint:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/signalpipe ./cmd/signalpipe
 
-## fuzz: run each fuzz target for a while (FUZZTIME=30s)
+## fuzz: run every fuzz target in the repository for a while each (FUZZTIME=30s)
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/ingest/
-	$(GO) test -run '^$$' -fuzz FuzzHash -fuzztime $(FUZZTIME) ./internal/pii/
+	@for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "== $$f in $$pkg ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 clean:
 	rm -rf bin
