@@ -173,16 +173,17 @@ func (d *Decoder) Decode(raw []byte, origin event.Origin, receivedAt time.Time) 
 // instead of being copied (half the parse's allocations): raw must not change
 // while the document, or an event mapped from it, is in use.
 func parseJSON(raw []byte) (any, error) {
-	var doc any
 	if useNumber != nil {
-		err := json.UnmarshalWithOption(raw, &doc, useNumber, json.DecodeNoCopyString())
-		if err == nil {
+		var doc any
+		if err := json.UnmarshalWithOption(raw, &doc, useNumber, json.DecodeNoCopyString()); err == nil {
 			return doc, nil
 		}
-		// Describe the failure as the stream decoder does, below.
+		// A record that fails is parsed again below, so that its error is
+		// described as the Decoder describes it.
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
+	var doc any
 	if err := dec.Decode(&doc); err != nil {
 		return nil, malformed(err, dec.InputOffset())
 	}

@@ -1,6 +1,9 @@
 // Package schema validates input records against the JSON Schemas embedded
 // in the schemas package (draft 2020-12, compiled once with
-// github.com/santhosh-tekuri/jsonschema/v6).
+// github.com/santhosh-tekuri/jsonschema/v6). A screen built from each
+// compiled schema accepts the common, valid record without the library's
+// per-node allocations; every other record, and every error, is the
+// library's (screen.go).
 //
 // A record is either signalpipe's own envelope, whose schema is chosen by its
 // "source" (web, app, crm), or a Segment-spec call, chosen by its "type"
