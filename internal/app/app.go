@@ -157,6 +157,16 @@ func New(cfg config.Config, o Options) (*App, error) {
 	return a, nil
 }
 
+// Validations counts the records ingest validated on the schema's fast path
+// and in the library; zero when this replica does not ingest (or a is nil:
+// the metrics may be read before the pipeline is built).
+func (a *App) Validations() (fast, library uint64) {
+	if a == nil || a.dec == nil {
+		return 0, 0
+	}
+	return a.dec.Validations()
+}
+
 func (a *App) runs(stage string) bool { return slices.Contains(a.opts.Stages, stage) }
 
 // Topics returns the topics this pipeline writes and reads, besides inputs.

@@ -35,7 +35,11 @@ func runCmd(ctx context.Context, args []string, io IO) int {
 	if *stages != "" {
 		st = strings.Split(*stages, ",")
 	}
-	metrics, err := telemetry.New(telemetry.Options{Breakers: func() map[string]string { return breakerStates(pipe) }, Lag: func() map[string]int64 { return lagOf() }})
+	metrics, err := telemetry.New(telemetry.Options{
+		Breakers:    func() map[string]string { return breakerStates(pipe) },
+		Lag:         func() map[string]int64 { return lagOf() },
+		Validations: func() (uint64, uint64) { return pipe.Validations() },
+	})
 	if err != nil {
 		return fail(io, "%v", err)
 	}

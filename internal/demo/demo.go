@@ -172,7 +172,15 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 	started := time.Now()
 
 	var st *Stack
-	metrics, err := telemetry.New(telemetry.Options{Breakers: func() map[string]string { return st.Quality.Breakers() }})
+	metrics, err := telemetry.New(telemetry.Options{
+		Breakers:    func() map[string]string { return st.Quality.Breakers() },
+		Validations: func() (uint64, uint64) {
+			if st == nil {
+				return 0, 0
+			}
+			return st.App.Validations()
+		},
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -106,6 +106,10 @@ func NewDecoder(v *schema.Validator, o DecodeOptions) *Decoder {
 	return &Decoder{v: v, opts: o}
 }
 
+// Validations counts the records validated on the schema's fast path and
+// in the library (schema.Validator.Paths).
+func (d *Decoder) Validations() (fast, library uint64) { return d.v.Paths() }
+
 // Decode turns raw, one record of the signalpipe/v1 envelope or a
 // Segment-spec track/identify/page/screen call, into a canonical event.
 // origin is the record's Kafka coordinates; receivedAt is when signalpipe

@@ -203,6 +203,20 @@ func examples(t testing.TB) map[string]any {
 	return out
 }
 
+// Paths tells an operator how many records took each path.
+func TestValidatePathsCounted(t *testing.T) {
+	t.Parallel()
+	v := newValidator(t)
+	for _, doc := range []string{web, with(`"properties":{"contents":[{"id":"a","quantity":1.0}]}`), with(`"x":1`)} {
+		_ = v.Validate(parse(t, doc))
+	}
+	// web: screened; quantity 1.0: valid, but the screen is not certain;
+	// "x": invalid, so only the library can say why.
+	if fast, library := v.Paths(); fast != 1 || library != 2 {
+		t.Fatalf("Paths() = %d fast, %d library; want 1, 2", fast, library)
+	}
+}
+
 // The fast path must cover real records, or it only adds work.
 func TestScreenAcceptsExamples(t *testing.T) {
 	t.Parallel()

@@ -37,6 +37,10 @@ type Options struct {
 	Breakers func() map[string]string
 	// Lag returns each consumer group's total lag; see LagPoller.
 	Lag func() map[string]int64
+	// Validations returns how many records ingest validated on the
+	// schema's fast path and in the library; nil when this process does
+	// not ingest.
+	Validations func() (fast, library uint64)
 }
 
 // Metrics are the pipeline's instruments.
@@ -106,6 +110,16 @@ func New(o Options) (*Metrics, error) {
 				for g, n := range o.Lag() {
 					ob.Observe(n, metric.WithAttributes(attribute.String("group", g)))
 				}
+				return nil
+			}))
+		must(err)
+	}
+	if o.Validations != nil {
+		_, err = meter.Int64ObservableCounter("signalpipe.ingest.validations", metric.WithDescription("Records ingest validated, per path: fast (the schema's screen was certain the record is valid) or library (invalid records, and valid ones the screen was not certain of, at about 8 times the CPU)."), metric.WithUnit("{record}"),
+			metric.WithInt64Callback(func(_ context.Context, ob metric.Int64Observer) error {
+				fast, library := o.Validations()
+				ob.Observe(int64(fast), metric.WithAttributes(attribute.String("path", "fast")))
+				ob.Observe(int64(library), metric.WithAttributes(attribute.String("path", "library")))
 				return nil
 			}))
 		must(err)

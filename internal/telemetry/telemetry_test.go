@@ -33,8 +33,9 @@ func scrape(t *testing.T, h http.Handler) string {
 func TestMetricsExposition(t *testing.T) {
 	t.Parallel()
 	m, err := New(Options{
-		Breakers: func() map[string]string { return map[string]string{"meta": "open", "hook": "closed"} },
-		Lag:      func() map[string]int64 { return map[string]int64{"signalpipe-ingest": 42} },
+		Breakers:    func() map[string]string { return map[string]string{"meta": "open", "hook": "closed"} },
+		Lag:         func() map[string]int64 { return map[string]int64{"signalpipe-ingest": 42} },
+		Validations: func() (uint64, uint64) { return 97, 3 },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +58,8 @@ func TestMetricsExposition(t *testing.T) {
 		{"retries", `signalpipe_delivery_retries_total\{destination="meta"\} 2`},
 		{"outcomes by status", `signalpipe_outcomes_total\{destination="meta",stage="deliver",status="delivered"\} 1`},
 		{"ingest outcome", `signalpipe_outcomes_total\{destination="",stage="ingest",status="invalid"\} 1`},
+		{"validations on the fast path", `signalpipe_ingest_validations_total\{path="fast"\} 97`},
+		{"validations in the library", `signalpipe_ingest_validations_total\{path="library"\} 3`},
 		{"degraded by reason", `signalpipe_process_degraded_total\{reason="state_error"\} 1`},
 		{"latency", `signalpipe_outcome_latency_seconds_bucket\{destination="meta",stage="deliver",le="2.5"\} 1`},
 	}
