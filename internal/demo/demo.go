@@ -173,7 +173,7 @@ func Run(ctx context.Context, o Options) (*Ledger, error) {
 
 	var st *Stack
 	metrics, err := telemetry.New(telemetry.Options{
-		Breakers:    func() map[string]string { return st.Quality.Breakers() },
+		Breakers: func() map[string]string { return st.Quality.Breakers() },
 		Validations: func() (uint64, uint64) {
 			if st == nil {
 				return 0, 0
