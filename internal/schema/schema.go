@@ -83,12 +83,7 @@ func (v *Validator) Paths() (fast, library uint64) {
 // draft 2020-12 or references one that is not embedded; nothing is fetched
 // over the network.
 func New() (*Validator, error) {
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	// Formats are annotations in 2020-12 unless asserted; event_time must be
-	// a real RFC 3339 date-time.
-	c.AssertFormat()
-	c.UseLoader(noLoader{})
+	c := newCompiler()
 
 	v := &Validator{
 		byName:   make(map[string]*jsonschema.Schema),
@@ -137,6 +132,17 @@ func New() (*Validator, error) {
 		}
 	}
 	return v, nil
+}
+
+// newCompiler returns the compiler every schema is compiled with.
+func newCompiler() *jsonschema.Compiler {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	// Formats are annotations in 2020-12 unless asserted; event_time must be
+	// a real RFC 3339 date-time.
+	c.AssertFormat()
+	c.UseLoader(noLoader{})
+	return c
 }
 
 // noLoader refuses every URL: all schemas are embedded, and a $ref to

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -64,16 +65,14 @@ func TestScreenKnowsEverySchemaField(t *testing.T) {
 	}
 }
 
-// compile compiles one draft 2020-12 schema with the options New uses.
+// compile compiles one schema with the compiler New uses.
 func compile(t testing.TB, src string) *jsonschema.Schema {
 	t.Helper()
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(src))
 	if err != nil {
 		t.Fatalf("schema %s: %v", src, err)
 	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
+	c := newCompiler()
 	if err := c.AddResource("mem:///s.json", doc); err != nil {
 		t.Fatal(err)
 	}
@@ -236,20 +235,8 @@ func TestScreenSoundOnMutations(t *testing.T) {
 	t.Parallel()
 	v := newValidator(t)
 	docs := examples(t)
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range v.byName {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-	paths := slices.Sorted(func(yield func(string) bool) {
-		for p := range docs {
-			if !yield(p) {
-				return
-			}
-		}
-	})
+	names := slices.Sorted(maps.Keys(v.byName))
+	paths := slices.Sorted(maps.Keys(docs))
 	rng := rand.New(rand.NewPCG(7, 11))
 	var bothValid, libraryOnly, bothInvalid int
 	for range 20000 {
@@ -306,13 +293,7 @@ func mutate(rng *rand.Rand, doc any) any {
 func mutateOnce(rng *rand.Rand, v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		keys := slices.Sorted(func(yield func(string) bool) {
-			for k := range x {
-				if !yield(k) {
-					return
-				}
-			}
-		})
+		keys := slices.Sorted(maps.Keys(x))
 		switch r := rng.IntN(10); {
 		case r == 0 && len(keys) > 0:
 			delete(x, keys[rng.IntN(len(keys))])
