@@ -182,9 +182,15 @@ func parseJSON(raw []byte) (any, error) {
 		if err := json.UnmarshalWithOption(raw, &doc, useNumber, json.DecodeNoCopyString()); err == nil {
 			return doc, nil
 		}
-		// A record that fails is parsed again below, so that its error is
+		// A record that fails is parsed again, so that its error is
 		// described as the Decoder describes it.
 	}
+	return streamParse(raw)
+}
+
+// streamParse is parseJSON through go-json's Decoder: slower, but it reports
+// where a record stops being JSON.
+func streamParse(raw []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var doc any

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"io"
 	"io/fs"
 	"reflect"
 	"testing"
@@ -42,20 +41,6 @@ func TestParseStringsMatchCopies(t *testing.T) {
 	if !reflect.DeepEqual(doc, want) {
 		t.Fatalf("parseJSON = %#v, want %#v", doc, want)
 	}
-}
-
-// streamParse is the Decoder path parseJSON falls back to.
-func streamParse(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, io.ErrUnexpectedEOF
-	}
-	return doc, nil
 }
 
 // FuzzParseAgreesWithStream: Unmarshal accepts exactly what the Decoder
