@@ -113,6 +113,9 @@ type item struct {
 	prepared destination.Prepared
 	result   destination.Result
 	attempts int
+	// withdrawn: the person withdrew consent while the item was retried
+	// in place; it is not sent again.
+	withdrawn bool
 	// raw is the record's value, state what its retry headers say.
 	raw   []byte
 	state retryState
@@ -166,10 +169,12 @@ func (s *Stage) Handle(ctx context.Context, recs []*kgo.Record, out *kafkax.Outp
 	}
 	at := s.clock()
 	for _, it := range ready {
-		switch it.result.Status {
-		case destination.Delivered:
+		switch {
+		case it.withdrawn:
+			s.suppressWithdrawn(out, it.ev, it.state.attempts+it.attempts, at)
+		case it.result.Status == destination.Delivered:
 			s.finish(out, it.ev, it.result, event.StatusDelivered, it.state.attempts+it.attempts, it.prepared.MatchKeys, at)
-		case destination.Retry:
+		case it.result.Status == destination.Retry:
 			s.schedule(out, it, at)
 		default:
 			s.finish(out, it.ev, it.result, event.StatusRejected, it.state.attempts+it.attempts, it.prepared.MatchKeys, at)
@@ -237,7 +242,14 @@ func (s *Stage) sendAll(ctx context.Context, items []*item) error {
 func (s *Stage) send(ctx context.Context, batch []*item, deadline time.Time) error {
 	backoff := s.cfg.InitialBackoff
 	todo := batch
-	for len(todo) > 0 {
+	for first := true; len(todo) > 0; first = false {
+		if !first {
+			// A person may withdraw consent while their event waits for
+			// the platform: check again before every resend.
+			if todo = s.dropWithdrawn(todo); len(todo) == 0 {
+				return nil
+			}
+		}
 		ps := make([]destination.Prepared, len(todo))
 		for i, it := range todo {
 			ps[i] = it.prepared
@@ -318,11 +330,34 @@ func (s *Stage) send(ctx context.Context, batch []*item, deadline time.Time) err
 // purge ends ev as suppressed when its person withdrew consent after it
 // was queued, and reports whether it did.
 func (s *Stage) purge(out *kafkax.Output, ev *event.Event, attempts int, now time.Time) bool {
-	if s.cfg.Purged == nil || ev.Enrichment == nil || !s.cfg.Purged(ev.Enrichment.Identity, ev.EventTime) {
+	if !s.withdrawn(ev) {
 		return false
 	}
-	s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "consent_withdrawn", Detail: "the person withdrew consent after this event was queued"}, event.StatusSuppressed, attempts, nil, now)
+	s.suppressWithdrawn(out, ev, attempts, now)
 	return true
+}
+
+// withdrawn reports whether ev's person withdrew consent after ev happened.
+func (s *Stage) withdrawn(ev *event.Event) bool {
+	return s.cfg.Purged != nil && ev.Enrichment != nil && s.cfg.Purged(ev.Enrichment.Identity, ev.EventTime)
+}
+
+func (s *Stage) suppressWithdrawn(out *kafkax.Output, ev *event.Event, attempts int, now time.Time) {
+	s.finish(out, ev, destination.Result{Status: destination.Rejected, Reason: "consent_withdrawn", Detail: "the person withdrew consent after this event was queued"}, event.StatusSuppressed, attempts, nil, now)
+}
+
+// dropWithdrawn marks the items whose person has withdrawn consent and
+// returns the others.
+func (s *Stage) dropWithdrawn(todo []*item) []*item {
+	var keep []*item // not in place: todo shares the caller's array
+	for _, it := range todo {
+		if s.withdrawn(it.ev) {
+			it.withdrawn = true
+			continue
+		}
+		keep = append(keep, it)
+	}
+	return keep
 }
 
 func isPermanent(err error) bool {
